@@ -1,0 +1,5 @@
+"""`python -m dsgen`."""
+
+from dsgen._cli import main
+
+main()

@@ -1,0 +1,116 @@
+"""The blueprint registry: one folder per pattern, each described by its blueprint.yml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from dsgen._errors import DsgenError
+
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "blueprints"
+OPTION_TYPES = ("field", "fields", "int", "bool", "string", "screen", "list")
+STORE_RULES = ("required", "optional", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One pattern option as its manifest declares it."""
+
+    name: str
+    type: str
+    doc: str = ""
+    required: bool = False
+    default: Any = None
+    field_types: tuple[str, ...] = ()   # for field/fields: allowed field types
+    same_store: bool = False            # for field: a ref back to the screen's own store
+    many: bool | None = None            # for field: ref must (not) be many
+    min: int | None = None              # for int
+    items: tuple[Option, ...] = ()      # for list: the keys of each item
+
+
+@dataclass(frozen=True, slots=True)
+class Blueprint:
+    id: str
+    kind: str                       # "project" (rendered once) or "pattern" (per screen)
+    summary: str
+    version: int
+    backends: tuple[str, ...]
+    store: str                      # required | optional | none
+    options: tuple[Option, ...]
+    root: Path
+    example_spec: str | None = None
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def readme(self) -> Path:
+        return self.root / "README.md"
+
+    @property
+    def examples(self) -> list[Path]:
+        return sorted((self.root / "examples").glob("*.yml"))
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    blueprints: dict[str, Blueprint] = field(default_factory=dict)
+
+    @property
+    def patterns(self) -> list[Blueprint]:
+        return [b for b in self.blueprints.values() if b.kind == "pattern"]
+
+    @property
+    def project(self) -> list[Blueprint]:
+        return [b for b in self.blueprints.values() if b.kind == "project"]
+
+    def get(self, pattern: str) -> Blueprint | None:
+        bp = self.blueprints.get(pattern)
+        return bp if bp is not None and bp.kind == "pattern" else None
+
+
+def _option(name: str, raw: dict, where: Path) -> Option:
+    kind = raw.get("type")
+    if kind not in OPTION_TYPES:
+        raise DsgenError(f"{where}: option '{name}' has unknown type {kind!r}")
+    items = tuple(_option(k, v, where) for k, v in (raw.get("items") or {}).items())
+    return Option(
+        name=name, type=kind, doc=str(raw.get("doc", "")), required=bool(raw.get("required")),
+        default=raw.get("default"), field_types=tuple(raw.get("field_types") or ()),
+        same_store=bool(raw.get("same_store")), many=raw.get("many"), min=raw.get("min"),
+        items=items,
+    )
+
+
+def load_blueprint(root: Path) -> Blueprint:
+    manifest = root / "blueprint.yml"
+    raw = YAML(typ="safe").load(manifest.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or raw.get("id") != root.name:
+        raise DsgenError(f"{manifest}: 'id' must equal the folder name '{root.name}'")
+    store = raw.get("store", "none")
+    if store not in STORE_RULES:
+        raise DsgenError(f"{manifest}: 'store' must be one of {STORE_RULES}")
+    options = tuple(_option(k, v, manifest) for k, v in (raw.get("options") or {}).items())
+    return Blueprint(
+        id=raw["id"], kind=raw.get("kind", "pattern"), summary=str(raw.get("summary", "")),
+        version=int(raw.get("version", 1)), backends=tuple(raw.get("backends", ["postgres"])),
+        store=store, options=options, root=root,
+    )
+
+
+@cache
+def builtin_registry() -> Registry:
+    """Every blueprint folder shipped with dsgen, by id (sorted, so output is stable)."""
+    blueprints = {}
+    for manifest in sorted(BUILTIN_DIR.glob("*/blueprint.yml")):
+        bp = load_blueprint(manifest.parent)
+        blueprints[bp.id] = bp
+    return Registry(blueprints)

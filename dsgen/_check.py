@@ -1,0 +1,206 @@
+"""check_spec: cross-references, pattern options and names, checked against the registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsgen._blueprints import Blueprint, Option, Registry
+from dsgen._errors import Diagnostic, Location
+from dsgen._load import IMPLICIT_FIELDS, SCREEN_CORE_KEYS, _kind, one_of, suggest
+from dsgen._model import Auth, FieldType, Screen, Spec, Store
+from dsgen._names import IDENTIFIER
+
+# Paths the generated app serves itself; a screen may not take them.
+RESERVED_ROUTES = {"static", "api", "test", "health", "docs", "redoc", "openapi", "login",
+                   "logout", "auth", "events"}
+
+
+def check_spec(spec: Spec, registry: Registry) -> list[Diagnostic]:
+    """Every cross-reference problem in a parsed spec (shape errors are the loader's)."""
+    out: list[Diagnostic] = []
+
+    def error(path: str, message: str, hint: str | None = None, loc: Location | None = None):
+        out.append(Diagnostic(loc or spec.where(path), path, message, hint))
+
+    store_names = [s.name.snake for s in spec.stores]
+    _unique_names(spec, error)
+    if spec.app.auth is not Auth.NONE:
+        error("app.auth", f"auth '{spec.app.auth.value}' is not available in this version of "
+              "dsgen yet", "use 'auth: none' for now")
+    for store in spec.stores:
+        for f in store.fields:
+            path = f"stores.{store.name}.fields.{f.name}"
+            if f.type is FieldType.REF and f.store is not None and f.store not in store_names:
+                error(f"{path}.store", f"unknown store '{f.store}', expected {one_of(store_names)}",
+                      suggest(f.store, store_names))
+            if f.renamed_from and store.field(f.renamed_from):
+                error(f"{path}.renamed_from", f"'{f.renamed_from}' is still a field of "
+                      f"'{store.name}'", "a renamed field's old name must be gone")
+            if f.many and f.unique:
+                error(f"{path}.unique", "a many-ref cannot be unique", "remove 'unique'")
+    screen_names = [s.name.snake for s in spec.screens]
+    for screen in spec.screens:
+        _screen(spec, screen, registry, store_names, screen_names, error)
+    return out
+
+
+def _unique_names(spec: Spec, error) -> None:
+    routes: dict[str, str] = {}
+    for screen in spec.screens:
+        route = screen.name.kebab
+        if route in RESERVED_ROUTES:
+            error(f"screens.{screen.name}", f"'/{route}' is a path the app serves itself",
+                  f"rename the screen, e.g. '{screen.name}_screen'")
+        routes[route] = screen.name.snake
+    tables: dict[str, str] = {}
+    for store in spec.stores:
+        table = store.name.table
+        if table in tables:
+            error(f"stores.{store.name}", f"store '{store.name}' and '{tables[table]}' would "
+                  f"share the table '{table}'", "rename one of them")
+        tables[table] = store.name.snake
+        for f in store.fields:
+            if f.type is FieldType.REF and f.many:
+                link = f"{store.name.snake}_{f.name.snake}"
+                if link in tables:
+                    error(f"stores.{store.name}.fields.{f.name}", f"the link table '{link}' of "
+                          f"this many-ref clashes with store '{tables[link]}'",
+                          "rename the field or the store")
+                tables[link] = f"{store.name}.{f.name}"
+
+
+def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[str],
+            screen_names: list[str], error) -> None:
+    path = f"screens.{screen.name}"
+    blueprint = registry.get(screen.pattern)
+    if blueprint is None:
+        ids = sorted(b.id for b in registry.patterns)
+        error(f"{path}.pattern", f"unknown pattern '{screen.pattern}'",
+              suggest(screen.pattern, ids) or "see 'dsgen blueprints list'")
+        return
+    if spec.app.backend.value not in blueprint.backends:
+        error(f"{path}.pattern", f"pattern '{blueprint.id}' does not support the "
+              f"'{spec.app.backend.value}' backend yet",
+              f"supported: {', '.join(blueprint.backends)}")
+    store: Store | None = None
+    if screen.store is not None:
+        if blueprint.store == "none":
+            error(f"{path}.store", f"pattern '{blueprint.id}' shows no store", "remove 'store'")
+        elif screen.store not in store_names:
+            error(f"{path}.store", f"unknown store '{screen.store}', expected "
+                  f"{one_of(store_names) if store_names else 'a store under stores:'}",
+                  suggest(screen.store, store_names))
+        else:
+            store = spec.store(screen.store)
+    elif blueprint.store == "required":
+        error(path, f"pattern '{blueprint.id}' needs a store", "add 'store: <store name>'")
+    allowed = [o.name for o in blueprint.options]
+    for key, value in screen.options.items():
+        opt = blueprint.option(key)
+        if opt is None:
+            error(f"{path}.{key}", f"unknown option '{key}' for pattern '{blueprint.id}', "
+                  f"expected {one_of(list(SCREEN_CORE_KEYS) + allowed)}",
+                  suggest(key, allowed), loc=screen.option_locations.get(key))
+            continue
+        _option(spec, screen, store, opt, value, f"{path}.{key}", screen_names, error)
+    for opt in blueprint.options:
+        if opt.required and opt.name not in screen.options:
+            error(path, f"pattern '{blueprint.id}' needs the option '{opt.name}'",
+                  opt.doc or None)
+
+
+def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value: Any,
+            path: str, screen_names: list[str], error) -> None:
+    if opt.type in ("field", "fields"):
+        if store is None:
+            return  # the missing store is reported already
+        names = value if opt.type == "fields" else [value]
+        if opt.type == "fields" and not isinstance(value, list):
+            error(path, f"expected a list of field names, got {_kind(value)}",
+                  f"write '{opt.name}: [a, b]'")
+            return
+        known = [f.name.snake for f in store.fields]
+        for i, name in enumerate(names):
+            item_path = f"{path}[{i}]" if opt.type == "fields" else path
+            field = store.field(name) if isinstance(name, str) else None
+            if field is None:
+                implicit = IMPLICIT_FIELDS.get(name) if isinstance(name, str) else None
+                if implicit is not None and (not opt.field_types or
+                                             implicit.value in opt.field_types):
+                    continue
+                error(item_path, f"unknown field {_kind(name)} of store '{store.name}'",
+                      suggest(str(name), known) or f"expected {one_of(known)}")
+                continue
+            if opt.field_types and field.type.value not in opt.field_types:
+                error(item_path, f"field '{name}' is {field.type.value}, but '{opt.name}' "
+                      f"needs {' or '.join(opt.field_types)}",
+                      _fitting(store, opt.field_types))
+                continue
+            if opt.same_store and field.store != store.name.snake:
+                error(item_path, f"field '{name}' must refer to store '{store.name}' itself",
+                      f"declare it as {{type: ref, store: {store.name}}}")
+            if opt.many is not None and field.type is FieldType.REF and field.many != opt.many:
+                error(item_path, f"field '{name}' must {'' if opt.many else 'not '}be a "
+                      "many-ref", "set 'many: true'" if opt.many else "remove 'many'")
+    elif opt.type == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            error(path, f"expected a whole number, got {_kind(value)}")
+        elif opt.min is not None and value < opt.min:
+            error(path, f"expected at least {opt.min}, got {value}")
+    elif opt.type == "bool":
+        if not isinstance(value, bool):
+            error(path, f"expected true or false, got {_kind(value)}")
+    elif opt.type == "string":
+        if not isinstance(value, str) or not value.strip():
+            error(path, f"expected a non-empty string, got {_kind(value)}")
+    elif opt.type == "screen":
+        if value == screen.name.snake:
+            error(path, "a screen cannot contain itself")
+        elif value not in screen_names:
+            error(path, f"unknown screen {_kind(value)}", suggest(str(value), screen_names))
+        else:
+            other = spec.screen(value)
+            if other is not None and other.pattern == screen.pattern:
+                error(path, f"screen '{value}' is a {other.pattern} too; nesting is not "
+                      "supported", "point at a screen of another pattern")
+    elif opt.type == "list":
+        _list_option(spec, screen, store, opt, value, path, screen_names, error)
+
+
+def _list_option(spec, screen, store, opt: Option, value: Any, path: str, screen_names,
+                 error) -> None:
+    if not isinstance(value, list) or not value:
+        error(path, f"expected a non-empty list, got {_kind(value)}")
+        return
+    keys = [item.name for item in opt.items]
+    seen: set[str] = set()
+    for i, item in enumerate(value):
+        item_path = f"{path}[{i}]"
+        if not isinstance(item, dict):
+            error(item_path, f"expected a mapping with {one_of(keys)}, got {_kind(item)}")
+            continue
+        for key in item:
+            if key not in keys:
+                error(f"{item_path}.{key}", f"unknown key '{key}', expected {one_of(keys)}",
+                      suggest(key, keys))
+        for sub in opt.items:
+            if sub.name not in item:
+                if sub.required:
+                    error(item_path, f"missing '{sub.name}'", sub.doc or None)
+                continue
+            _option(spec, screen, store, sub, item[sub.name], f"{item_path}.{sub.name}",
+                    screen_names, error)
+        name = item.get("name")
+        if isinstance(name, str):
+            if not IDENTIFIER.match(name):
+                error(f"{item_path}.name", f"'{name}' is not a snake_case identifier")
+            elif name in seen:
+                error(f"{item_path}.name", f"duplicate name '{name}'", "names must be unique")
+            seen.add(name)
+
+
+def _fitting(store: Store, types: tuple[str, ...]) -> str:
+    fitting = [f.name.snake for f in store.fields if f.type.value in types]
+    if fitting:
+        return f"fields of '{store.name}' that fit: {', '.join(fitting)}"
+    return f"add a {' or '.join(types)} field to '{store.name}'"

@@ -1,0 +1,94 @@
+"""The Name value object: every spelling of one spec name that a template needs, computed once."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# Plurals that the suffix rules below get wrong; kept short on purpose.
+_IRREGULAR = {
+    "person": "people",
+    "child": "children",
+    "man": "men",
+    "woman": "women",
+    "mouse": "mice",
+    "datum": "data",
+    "index": "indexes",
+    "status": "statuses",
+    "news": "news",
+    "series": "series",
+    "info": "info",
+    "data": "data",
+    "feedback": "feedback",
+}
+
+
+def pluralize(word: str) -> str:
+    """English plural of a snake_case word (pluralises the last part only)."""
+    head, _, last = word.rpartition("_")
+    prefix = f"{head}_" if head else ""
+    if last in _IRREGULAR:
+        return prefix + _IRREGULAR[last]
+    if re.search(r"[^aeiou]y$", last):
+        return prefix + last[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", last):
+        return prefix + last + "es"
+    return prefix + last + "s"
+
+
+def humanize(word: str) -> str:
+    """`next_call` -> `Next call`."""
+    text = word.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A snake_case spec name and its derived forms.
+
+    `py` is safe as a Python identifier (`class` -> `class_`); SQL identifiers are always
+    quoted by the templates, so `snake` is used there as is.
+    """
+
+    snake: str
+
+    @property
+    def kebab(self) -> str:
+        return self.snake.replace("_", "-")
+
+    @property
+    def pascal(self) -> str:
+        return "".join(part.capitalize() for part in self.snake.split("_") if part)
+
+    @property
+    def camel(self) -> str:
+        pascal = self.pascal
+        return pascal[:1].lower() + pascal[1:]
+
+    @property
+    def title(self) -> str:
+        return humanize(self.snake)
+
+    @property
+    def plural(self) -> str:
+        return pluralize(self.snake)
+
+    @property
+    def py(self) -> str:
+        if keyword.iskeyword(self.snake) or keyword.issoftkeyword(self.snake):
+            return f"{self.snake}_"
+        return self.snake
+
+    @property
+    def table(self) -> str:
+        return self.plural
+
+    @property
+    def route(self) -> str:
+        return f"/{self.kebab}"
+
+    def __str__(self) -> str:
+        return self.snake

@@ -1,0 +1,252 @@
+"""build_plan and render_plan: which blueprint renders which files, rendered in memory."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jinja2
+import jinja2.meta
+from markupsafe import escape
+
+from dsgen import __version__
+from dsgen._assets import DATASTAR_PATH, DATASTAR_SHA256, DATASTAR_VERSION
+from dsgen._blueprints import Blueprint, Option, Registry
+from dsgen._errors import DsgenError
+from dsgen._fields import python_imports
+from dsgen._model import Spec
+from dsgen._views import ScreenView, StoreView, store_views
+
+TEMPLATE_SUFFIX = ".jinja"
+OVERRIDE_DIR = PurePosixPath(".dsgen/blueprints")
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Render one template of one blueprint to one path, in one context."""
+
+    blueprint: Blueprint
+    template: str                 # path below the blueprint's templates/ (posix)
+    path: str                     # output path in the project (posix)
+    context: dict[str, Any] = field(hash=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    spec: Spec
+    jobs: tuple[Job, ...]
+    assets: tuple[str, ...]       # vendored files copied, not rendered (e.g. datastar.js)
+    project_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFile:
+    path: str
+    content: bytes
+    source: str                   # "<blueprint id>/<template>" or "asset"
+
+
+# -- filters: one per language a spec string can land in --------------------------------
+def py_literal(value: Any) -> str:
+    """A Python literal for a JSON-like value; strings get double quotes (ruff style)."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py_literal(str(k))}: {py_literal(v)}"
+                               for k, v in value.items()) + "}"
+    return py_literal(str(value))
+
+
+def sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def html_text(value: Any) -> str:
+    """Escape for HTML placed inside a generated *Jinja* template.
+
+    Braces become entities too, so a spec string such as `{{ x }}` is shown as text by the
+    generated app instead of being run as a Jinja expression.
+    """
+    return str(escape(str(value))).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def js_string(value: Any) -> str:
+    """A JavaScript string literal, safe inside an HTML attribute of a generated template.
+
+    The entities (`&#34;` for the quotes) are decoded by the browser before Datastar reads
+    the expression.
+    """
+    return html_text(json.dumps(str(value), ensure_ascii=False))
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def make_environment(search_path: list[Path]) -> jinja2.Environment:
+    """dsgen's own delimiters ([[ ]], [% %], [# #]) keep generated `{{ }}` intact."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        block_start_string="[%", block_end_string="%]",
+        variable_start_string="[[", variable_end_string="]]",
+        comment_start_string="[#", comment_end_string="#]",
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update(py=py_literal, sql=sql_literal, ident=sql_ident, html=html_text,
+                       js=js_string, json=json_text)
+    return env
+
+
+# -- planning ---------------------------------------------------------------------------
+def _resolve_options(screen, blueprint: Blueprint, store: StoreView | None) -> dict[str, Any]:
+    """Pattern options with defaults applied; field names resolved to FieldViews."""
+    resolved: dict[str, Any] = {}
+    for opt in blueprint.options:
+        value = screen.options.get(opt.name, opt.default)
+        resolved[opt.name] = _resolve(opt, value, store)
+    return resolved
+
+
+def _resolve(opt: Option, value: Any, store: StoreView | None) -> Any:
+    if opt.type == "field":
+        if value is None or store is None:
+            return None
+        return next((f for f in store.fields if f.name.snake == value), None)
+    if opt.type == "fields":
+        if store is None:
+            return []
+        candidates = [f for f in store.fields
+                      if not opt.field_types or f.type in opt.field_types]
+        if value == "all":
+            return candidates
+        if isinstance(value, dict) and "first" in value:
+            return candidates[: int(value["first"])]
+        return [store.field(name) for name in value or [] if any(
+            f.name.snake == name for f in store.fields)]
+    if opt.type == "list" and isinstance(value, list):
+        return [{sub.name: item.get(sub.name, sub.default) for sub in opt.items}
+                for item in value]
+    return value
+
+
+def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) -> Plan:
+    """Decide every file of the project: blueprint, template, output path and context."""
+    stores = store_views(spec)
+    screens = []
+    for screen in spec.screens:
+        blueprint = registry.get(screen.pattern)
+        store = stores.get(screen.store) if screen.store else None
+        screens.append(ScreenView(screen, store, _resolve_options(screen, blueprint, store)))
+    base = {
+        "spec": spec,
+        "app": spec.app,
+        "stores": list(stores.values()),
+        "screens": screens,
+        "nav_screens": [s for s in screens if s.nav],
+        "signals": spec.signals,
+        "dsgen_version": __version__,
+        "datastar": {"version": DATASTAR_VERSION, "sha256": DATASTAR_SHA256},
+        "python_imports": python_imports,
+    }
+    jobs: list[Job] = []
+    used = [b for b in registry.project] + [
+        registry.blueprints[p] for p in sorted({s.pattern for s in spec.screens})]
+    for blueprint in used:
+        env = _environment(blueprint, project_dir)
+        for template in _templates(blueprint, project_dir):
+            path_template = template[: -len(TEMPLATE_SUFFIX)] if template.endswith(
+                TEMPLATE_SUFFIX) else template
+            names = jinja2.meta.find_undeclared_variables(env.parse(path_template))
+            if "screen" in names:
+                targets = [{"screen": s, "store": s.store, "options": s.options}
+                           for s in screens if s.pattern == blueprint.id]
+            elif "store" in names:
+                targets = [{"store": s} for s in stores.values()]
+            else:
+                targets = [{}]
+            for extra in targets:
+                context = {**base, **extra}
+                path = env.from_string(path_template).render(context)
+                jobs.append(Job(blueprint, template, path, context))
+    seen: dict[str, Job] = {}
+    for job in jobs:
+        if job.path in seen:
+            other = seen[job.path]
+            raise DsgenError(f"two templates render to {job.path}: "
+                             f"{other.blueprint.id}/{other.template} and "
+                             f"{job.blueprint.id}/{job.template}")
+        seen[job.path] = job
+    jobs.sort(key=lambda j: j.path)
+    return Plan(spec=spec, jobs=tuple(jobs), assets=(DATASTAR_PATH,), project_dir=project_dir)
+
+
+def _search_path(blueprint: Blueprint, project_dir: Path | None) -> list[Path]:
+    paths = []
+    if project_dir is not None:
+        override = project_dir / OVERRIDE_DIR / blueprint.id / "templates"
+        if override.is_dir():
+            paths.append(override)
+    paths.append(blueprint.templates)
+    return paths
+
+
+_ENVS: dict[tuple, jinja2.Environment] = {}
+
+
+def _environment(blueprint: Blueprint, project_dir: Path | None) -> jinja2.Environment:
+    key = tuple(_search_path(blueprint, project_dir))
+    if key not in _ENVS:
+        _ENVS[key] = make_environment(list(key))
+    return _ENVS[key]
+
+
+def _templates(blueprint: Blueprint, project_dir: Path | None) -> list[str]:
+    found: set[str] = set()
+    for root in _search_path(blueprint, project_dir):
+        for p in root.rglob("*"):
+            if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith("_"):
+                found.add(p.relative_to(root).as_posix())
+    return sorted(found)
+
+
+_BLANK_RUNS = re.compile(r"\n{4,}")
+
+
+def render_plan(plan: Plan) -> list[RenderedFile]:
+    """Render every job in memory (pure: reads templates, writes nothing)."""
+    files = []
+    for job in plan.jobs:
+        env = _environment(job.blueprint, plan.project_dir)
+        if job.template.endswith(TEMPLATE_SUFFIX):
+            try:
+                text = env.get_template(job.template).render(job.context)
+            except jinja2.TemplateError as exc:
+                raise DsgenError(f"blueprint {job.blueprint.id}: template {job.template} "
+                                 f"failed: {exc}") from exc
+            text = _BLANK_RUNS.sub("\n\n\n", text)
+            data = text.encode("utf-8")
+        else:
+            data = (Path(env.loader.get_source(env, job.template)[1])).read_bytes()
+        files.append(RenderedFile(job.path, data, f"{job.blueprint.id}/{job.template}"))
+    return files

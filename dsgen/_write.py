@@ -1,0 +1,199 @@
+"""write_files: ownership-aware, all-or-nothing writes that never lose a user's edit.
+
+dsgen records what it wrote in `.dsgen/lock.json` (a sha256 per file) and keeps the pristine
+last render under `.dsgen/pristine/`, so a later render can tell an untouched file (update
+it) from a user-edited one (three-way merge: base = pristine, ours = the user's file,
+theirs = the new render) without git.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from dsgen._errors import ConflictError
+from dsgen._merge import merge3
+from dsgen._render import RenderedFile
+
+STATE_DIR = ".dsgen"
+LOCK_FILE = f"{STATE_DIR}/lock.json"
+PRISTINE_DIR = f"{STATE_DIR}/pristine"
+LOCK_VERSION = 1
+
+
+class Action(str, Enum):
+    CREATE = "created"
+    UPDATE = "updated"
+    IDENTICAL = "identical"
+    MERGE = "merged"            # user edits and new render combined cleanly
+    CONFLICT = "conflict"       # user edits and new render overlap
+    KEEP = "kept"               # user-edited, and dsgen has nothing new for it
+    DELETED = "deleted"         # the user deleted it: it stays deleted
+    REMOVE = "removed"          # no longer generated and untouched: removed
+    ORPHAN = "orphaned"         # no longer generated but user-edited: left alone
+    UNMANAGED = "unmanaged"     # exists, dsgen never wrote it, and it differs: not touched
+
+    @property
+    def changes_disk(self) -> bool:
+        return self in (Action.CREATE, Action.UPDATE, Action.MERGE, Action.CONFLICT,
+                        Action.REMOVE)
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    path: str
+    action: Action
+    before: bytes | None        # what is on disk now
+    after: bytes | None         # what the file will hold (None: not written / removed)
+    rendered: bytes | None      # the new pristine render (None when no longer generated)
+    conflicts: int = 0
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_lock(dest: Path) -> dict[str, dict]:
+    path = dest / LOCK_FILE
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return dict(data.get("files", {}))
+
+
+def _text(data: bytes | None) -> str | None:
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def plan_writes(rendered: list[RenderedFile], dest: Path) -> list[FileResult]:
+    """Decide what happens to every file; reads the disk, writes nothing."""
+    lock = read_lock(dest)
+    results: list[FileResult] = []
+    wanted = {f.path for f in rendered}
+    for f in rendered:
+        target = dest / f.path
+        entry = lock.get(f.path)
+        current = target.read_bytes() if target.is_file() else None
+        if entry is None:
+            if current is None:
+                results.append(FileResult(f.path, Action.CREATE, None, f.content, f.content))
+            elif current == f.content:
+                results.append(FileResult(f.path, Action.IDENTICAL, current, current, f.content))
+            else:
+                results.append(FileResult(f.path, Action.UNMANAGED, current, None, None))
+            continue
+        if current is None:
+            action = Action.DELETED
+            results.append(FileResult(f.path, action, None, None, f.content))
+            continue
+        if _sha(current) == entry["sha256"]:       # untouched since dsgen wrote it
+            action = Action.IDENTICAL if current == f.content else Action.UPDATE
+            results.append(FileResult(f.path, action, current, f.content, f.content))
+            continue
+        base = _pristine(dest, f.path)
+        if base == f.content or current == f.content:
+            results.append(FileResult(f.path, Action.KEEP, current, current, f.content))
+            continue
+        base_text, ours, theirs = _text(base), _text(current), _text(f.content)
+        if base_text is None or ours is None or theirs is None:
+            results.append(FileResult(f.path, Action.CONFLICT, current, None, f.content, 1))
+            continue
+        merged = merge3(base_text, ours, theirs)
+        action = Action.MERGE if merged.clean else Action.CONFLICT
+        results.append(FileResult(f.path, action, current, merged.text.encode("utf-8"),
+                                  f.content, merged.conflicts))
+    for path in sorted(set(lock) - wanted):
+        target = dest / path
+        if lock[path].get("deleted") or not target.is_file():
+            continue
+        current = target.read_bytes()
+        if _sha(current) == lock[path]["sha256"]:
+            results.append(FileResult(path, Action.REMOVE, current, None, None))
+        else:
+            results.append(FileResult(path, Action.ORPHAN, current, current, None))
+    results.sort(key=lambda r: r.path)
+    return results
+
+
+def _pristine(dest: Path, path: str) -> bytes | None:
+    p = dest / PRISTINE_DIR / path
+    return p.read_bytes() if p.is_file() else None
+
+
+def write_files(rendered: list[RenderedFile], dest: Path, *, conflicts: str = "abort",
+                untracked: frozenset[str] | set[str] = frozenset()) -> list[FileResult]:
+    """Apply a render to `dest`; all-or-nothing.
+
+    conflicts="abort" (default) raises ConflictError before any byte is written when a
+    user edit cannot be merged or an unmanaged file is in the way; "markers" writes the
+    merge with diff3 conflict markers instead (unmanaged files are still never touched).
+    """
+    results = plan_writes(rendered, dest)
+    blocked = [r.path for r in results if r.action is Action.CONFLICT or
+               (r.action is Action.UNMANAGED and conflicts == "abort")]
+    if blocked and conflicts == "abort":
+        raise ConflictError(f"{len(blocked)} file(s) would lose your edits or overwrite files "
+                            "dsgen did not write; nothing was written", blocked)
+    apply(results, dest, untracked)
+    return results
+
+
+def apply(results: list[FileResult], dest: Path, untracked: frozenset[str] | set[str] = frozenset()
+          ) -> None:
+    """Stage every write as a temp file first, then rename them into place, then the lock.
+
+    Paths in `untracked` (the user's own spec) are written when created but never recorded
+    as dsgen's.
+    """
+    lock = read_lock(dest)
+    writes: list[tuple[Path, bytes]] = []
+    removes: list[Path] = []
+    for r in results:
+        target = dest / r.path
+        if r.action in (Action.CREATE, Action.UPDATE, Action.MERGE, Action.CONFLICT) \
+                and r.after is not None:
+            writes.append((target, r.after))
+        if r.action is Action.REMOVE:
+            removes.append(target)
+            removes.append(dest / PRISTINE_DIR / r.path)
+        if r.path in untracked:
+            continue
+        if r.rendered is not None and r.action is not Action.UNMANAGED:
+            if _pristine(dest, r.path) != r.rendered:
+                writes.append((dest / PRISTINE_DIR / r.path, r.rendered))
+            # The lock holds the hash of dsgen's own render, never of a merged or edited
+            # file: a file differs from it exactly when the user has edited it.
+            lock[r.path] = {"sha256": _sha(r.rendered)}
+            if r.action is Action.DELETED:
+                lock[r.path]["deleted"] = True
+        elif r.action in (Action.REMOVE, Action.ORPHAN):
+            lock.pop(r.path, None)
+    lock_bytes = (json.dumps({"version": LOCK_VERSION, "files": dict(sorted(lock.items()))},
+                             indent=2, sort_keys=False) + "\n").encode()
+    lock_path = dest / LOCK_FILE
+    if not lock_path.is_file() or lock_path.read_bytes() != lock_bytes:
+        writes.append((lock_path, lock_bytes))
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, data in writes:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.dsgen-tmp")
+            tmp.write_bytes(data)
+            staged.append((tmp, target))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    for path in removes:
+        path.unlink(missing_ok=True)
