@@ -42,7 +42,9 @@ class Blueprint:
     store: str                      # required | optional | none
     options: tuple[Option, ...]
     root: Path
-    example_spec: str | None = None
+    # What `dsgen add pattern` creates when asked for a store that does not exist yet:
+    # {"store": default store name, "fields": {...}, "options": {...}}.
+    scaffold: dict[str, Any] = field(default_factory=dict)
 
     @property
     def templates(self) -> Path:
@@ -102,7 +104,7 @@ def load_blueprint(root: Path) -> Blueprint:
     return Blueprint(
         id=raw["id"], kind=raw.get("kind", "pattern"), summary=str(raw.get("summary", "")),
         version=int(raw.get("version", 1)), backends=tuple(raw.get("backends", ["postgres"])),
-        store=store, options=options, root=root,
+        store=store, options=options, root=root, scaffold=dict(raw.get("scaffold") or {}),
     )
 
 

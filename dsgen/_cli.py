@@ -136,6 +136,36 @@ def update(
     _report(outcome, dry_run=dry_run or check, as_json=as_json, check=check)
 
 
+add_app = typer.Typer(help="Add to the project's spec, then re-render it.",
+                      no_args_is_help=True)
+app.add_typer(add_app, name="add")
+
+
+@add_app.command("pattern")
+def add_pattern(
+    pattern: Annotated[str, typer.Argument(help="The pattern id (see 'dsgen blueprints "
+                                           "list').", autocompletion=_complete_patterns)],
+    screen: Annotated[str | None, typer.Option("--screen", help="The new screen's name "
+                                               "(default: from the store).")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="The store it shows; created "
+                                              "with sensible fields if new.")] = None,
+    settings: Annotated[list[str] | None, typer.Option("--set", help="A pattern option, "
+                                                       "KEY=VALUE (YAML value).")] = None,
+    directory: Annotated[Path, typer.Option("--dir", file_okay=False,
+                                            help="The project (default: here).")] = Path("."),
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    as_json: Json = False,
+) -> None:
+    """Add a screen using PATTERN to dsgen.yaml (comments kept) and re-render."""
+    from dsgen._project import add_pattern as add
+
+    outcome = _run(lambda: add(directory, pattern, screen=screen, store=store,
+                               settings=settings or [], dry_run=dry_run,
+                               conflicts=_conflict_policy(yes)))
+    _report(outcome, dry_run=dry_run, as_json=as_json)
+
+
 @app.command()
 def check(
     spec: Annotated[Path, typer.Argument(help="The spec to check.")] = Path("dsgen.yaml"),

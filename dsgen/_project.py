@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dsgen._assets import DATASTAR_PATH, datastar_bundle
 from dsgen._blueprints import Registry, builtin_registry
@@ -15,7 +16,7 @@ from dsgen._model import Spec
 from dsgen._names import IDENTIFIER
 from dsgen._render import RenderedFile, build_plan, render_plan
 from dsgen._starter import starter_spec
-from dsgen._write import Action, FileResult, plan_writes, write_files
+from dsgen._write import Action, FileResult, apply, plan_writes
 
 SPEC_FILE = "dsgen.yaml"
 
@@ -111,11 +112,133 @@ def update_project(dest: Path, *, dry_run: bool = False, conflicts: str = "abort
 
 def _render_into(spec: Spec, registry: Registry, dest: Path, *, dry_run: bool,
                  conflicts: str, spec_text: str | None = None) -> Outcome:
+    """Render the project and apply it (unless dry_run); spec_text, if given, is the
+    project's new dsgen.yaml, written in the same all-or-nothing step."""
     files = render_project(spec, registry, dest)
+    results = plan_writes(files, dest)
     if spec_text is not None:
-        files.append(RenderedFile(SPEC_FILE, spec_text.encode("utf-8"), "spec"))
+        results.append(_spec_result(dest, spec_text))
+    outcome = Outcome(dest, results, spec_written=spec_text is not None)
     if dry_run:
-        return Outcome(dest, plan_writes(files, dest), spec_written=spec_text is not None)
-    results = write_files(files, dest, conflicts=conflicts, untracked={SPEC_FILE})
-    return Outcome(dest, results, spec_written=spec_text is not None,
-                   written=any(r.action.changes_disk for r in results))
+        return outcome
+    blocked = [r.path for r in results if r.action is Action.CONFLICT or
+               (r.action is Action.UNMANAGED and conflicts == "abort")]
+    if blocked and conflicts == "abort":
+        raise ConflictError(f"{len(blocked)} file(s) would lose your edits or overwrite files "
+                            "dsgen did not write; nothing was written", blocked)
+    apply(results, dest, untracked={SPEC_FILE})
+    outcome.written = any(r.action.changes_disk for r in results)
+    return outcome
+
+
+def _spec_result(dest: Path, text: str) -> FileResult:
+    """The project's own spec: the user's file, written by dsgen only when asked to."""
+    target = dest / SPEC_FILE
+    data = text.encode("utf-8")
+    before = target.read_bytes() if target.is_file() else None
+    if before is None:
+        return FileResult(SPEC_FILE, Action.CREATE, None, data, None)
+    if before == data:
+        return FileResult(SPEC_FILE, Action.IDENTICAL, before, data, None)
+    return FileResult(SPEC_FILE, Action.UPDATE, before, data, None)
+
+
+def _parse_settings(settings: list[str]) -> dict[str, Any]:
+    """`--set key=value` pairs; values are YAML (`--set card=[title,due]`, `--set url=true`)."""
+    from ruamel.yaml import YAML
+
+    parsed: dict[str, Any] = {}
+    for item in settings:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set takes KEY=VALUE, got '{item}'")
+        value = YAML(typ="safe").load(raw) if raw.strip() else ""
+        parsed[key.strip()] = value
+    return parsed
+
+
+def _fill_options(blueprint, store_fields: dict[str, Any], options: dict[str, Any]) -> None:
+    """Give required field options a fitting field of the store when the user named none."""
+    for opt in blueprint.options:
+        if opt.name in options or not opt.required or opt.type != "field":
+            continue
+        for name, body in store_fields.items():
+            ftype = body if isinstance(body, str) else body.get("type")
+            if not opt.field_types or ftype in opt.field_types:
+                options[opt.name] = name
+                break
+
+
+def add_pattern(dest: Path, pattern: str, *, screen: str | None = None,
+                store: str | None = None, settings: list[str] | None = None,
+                dry_run: bool = False, conflicts: str = "abort",
+                registry: Registry | None = None) -> Outcome:
+    """`dsgen add pattern`: add a screen (and its store, if new) to dsgen.yaml, re-render."""
+    from ruamel.yaml.comments import CommentedMap
+
+    from dsgen._edit import add_entry
+    from dsgen._load import suggest
+
+    registry = registry or builtin_registry()
+    dest = dest.resolve()
+    spec_file = dest / SPEC_FILE
+    if not spec_file.is_file():
+        raise UsageError(f"no {SPEC_FILE} in {dest}; run this inside a dsgen project "
+                         "(or pass --dir)")
+    blueprint = registry.get(pattern)
+    if blueprint is None:
+        ids = [b.id for b in registry.patterns]
+        hint = suggest(pattern, ids)
+        raise UsageError(f"unknown pattern '{pattern}'" + (f" ({hint})" if hint else "") +
+                         f"; patterns: {', '.join(ids)}")
+    current = prepare_spec(spec_file, registry)
+    text = spec_file.read_text(encoding="utf-8")
+    options = _parse_settings(settings or [])
+    scaffold = blueprint.scaffold
+    store_fields: dict[str, Any] = {}
+    if blueprint.store != "none":
+        store = store or scaffold.get("store")
+        if store is None:
+            raise UsageError(f"pattern '{pattern}' shows a store: pass --store NAME")
+        existing = current.store(store)
+        if existing is None:
+            store_fields = dict(scaffold.get("fields") or {"name": {"type": "string",
+                                                                    "required": True}})
+            fields = CommentedMap()
+            for name, body in store_fields.items():
+                leaf = CommentedMap(body) if isinstance(body, dict) else body
+                if isinstance(leaf, CommentedMap):
+                    leaf.fa.set_flow_style()
+                fields[name] = leaf
+            text = add_entry(text, "stores", store, {"fields": fields})
+            for key, value in (scaffold.get("options") or {}).items():
+                options.setdefault(key, value)
+        else:
+            store_fields = {f.name.snake: {"type": f.type.value} for f in existing.fields}
+        _fill_options(blueprint, store_fields, options)
+    name = screen or _free_screen_name(current, store, pattern)
+    if current.screen(name) is not None:
+        raise UsageError(f"screen '{name}' exists already; pick another with --screen")
+    body = CommentedMap(pattern=pattern)
+    if blueprint.store != "none":
+        body["store"] = store
+    for key, value in options.items():
+        body[key] = value
+    text = add_entry(text, "screens", name, body)
+    spec = prepare_spec(spec_file, registry, text)
+    return _render_into(spec, registry, dest, dry_run=dry_run, conflicts=conflicts,
+                        spec_text=text)
+
+
+def _free_screen_name(spec: Spec, store: str | None, pattern: str) -> str:
+    from dsgen._names import Name
+
+    base = Name(store).plural if store else pattern.replace("-", "_")
+    if spec.screen(base) is None:
+        return base
+    candidate = f"{base}_{pattern.replace('-', '_')}"
+    n = 2
+    while spec.screen(candidate) is not None:
+        candidate = f"{base}_{pattern.replace('-', '_')}_{n}"
+        n += 1
+    return candidate

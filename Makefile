@@ -1,0 +1,45 @@
+# dsgen's own tasks. `make demo` sets up dsgen and runs a generated demo app;
+# `make test` runs the whole test suite (unit, golden, database and end-to-end).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.dsgen-installed
+DEMO ?= .cache/demo
+
+.PHONY: demo test test-fast lint browser snapshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Generate the starter app (or re-render it: your edits are kept) and run it.
+demo: $(STAMP)
+	$(BIN)/dsgen new demo --dir $(DEMO) --yes
+	$(MAKE) -C $(DEMO) dev
+
+# Debian's Chromium for the generated apps' browser tests (installed when missing and root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "install chromium (sudo apt-get install -y chromium)"; exit 1; fi; }
+
+test: $(STAMP) browser
+	$(BIN)/ruff check dsgen tests
+	$(BIN)/pytest
+
+# Everything but the end-to-end tier (seconds, no browser).
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check dsgen tests
+
+snapshots: $(STAMP)
+	$(BIN)/pytest tests/test_golden.py --snapshot-update
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
