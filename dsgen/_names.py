@@ -6,7 +6,11 @@ import keyword
 import re
 from dataclasses import dataclass
 
-IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+# \Z, not $: `$` also matches before a final newline, letting "shop\n" through.
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*\Z")
+# Fixed rather than keyword.softkwlist, which grows with Python (3.12 adds 'type'): the
+# generated code must not depend on which Python runs dsgen.
+_SOFT_KEYWORDS = frozenset({"_", "case", "match"})
 
 # Plurals that the suffix rules below get wrong; kept short on purpose.
 _IRREGULAR = {
@@ -78,7 +82,7 @@ class Name:
 
     @property
     def py(self) -> str:
-        if keyword.iskeyword(self.snake) or keyword.issoftkeyword(self.snake):
+        if keyword.iskeyword(self.snake) or self.snake in _SOFT_KEYWORDS:
             return f"{self.snake}_"
         return self.snake
 
