@@ -38,7 +38,7 @@ FIELD_KEYS = (
     "renamed_from",
 )
 SCREEN_CORE_KEYS = ("pattern", "store", "title", "nav")
-SIGNAL_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*$")
+SIGNAL_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*\Z")
 # Columns every store gets; a store may declare them itself only with a compatible type.
 IMPLICIT_FIELDS = {"id": FieldType.UUID, "created_at": FieldType.DATETIME,
                    "updated_at": FieldType.DATETIME}
@@ -430,8 +430,9 @@ def _default(reader: _Reader, ftype: FieldType, value: Any, values: tuple[str, .
              bounds: dict, loc: Location | None, path: str) -> Any:
     """Check a default against its field type; return it normalised, or None."""
     def bad(expected: str, hint: str | None = None):
-        reader.error(loc, path, f"default {_kind(value)} does not fit a {ftype.value} field: "
-                     f"expected {expected}", hint)
+        article = "an" if ftype.value[0] in "aeiou" else "a"
+        reader.error(loc, path, f"default {_kind(value)} does not fit {article} {ftype.value} "
+                     f"field: expected {expected}", hint)
 
     if value is None:
         return None
@@ -455,6 +456,8 @@ def _default(reader: _Reader, ftype: FieldType, value: Any, values: tuple[str, .
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return bad("a number")
     elif ftype is FieldType.ENUM:
+        if not values:      # the values are reported already; no second error for them
+            return None
         if value not in values:
             return bad(one_of(values), suggest(str(value), values))
         return str(value)
@@ -462,6 +465,10 @@ def _default(reader: _Reader, ftype: FieldType, value: Any, values: tuple[str, .
         return _plain(value)
     elif not isinstance(value, str):
         return bad("a string")
+    elif bounds["max"] is not None and len(value) > bounds["max"]:
+        return bad(f"at most {bounds['max']} characters")
+    elif bounds["min"] is not None and len(value) < bounds["min"]:
+        return bad(f"at least {bounds['min']} characters")
     if ftype in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
         if bounds["min"] is not None and value < bounds["min"] or \
                 bounds["max"] is not None and value > bounds["max"]:
