@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsgen._blueprints import Blueprint, Option, Registry
+from dsgen._blueprints import Option, Registry
 from dsgen._errors import Diagnostic, Location
 from dsgen._load import IMPLICIT_FIELDS, SCREEN_CORE_KEYS, _kind, one_of, suggest
 from dsgen._model import Auth, FieldType, Screen, Spec, Store
@@ -27,6 +27,11 @@ def check_spec(spec: Spec, registry: Registry) -> list[Diagnostic]:
     if spec.app.auth is not Auth.NONE:
         error("app.auth", f"auth '{spec.app.auth.value}' is not available in this version of "
               "dsgen yet", "use 'auth: none' for now")
+    for blueprint in registry.project:
+        if spec.app.backend.value not in blueprint.backends:
+            error("app.backend", f"the project blueprint '{blueprint.id}' does not support the "
+                  f"'{spec.app.backend.value}' backend yet",
+                  f"supported: {', '.join(blueprint.backends)}")
     for store in spec.stores:
         for f in store.fields:
             path = f"stores.{store.name}.fields.{f.name}"
@@ -157,7 +162,9 @@ def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value:
         if value == screen.name.snake:
             error(path, "a screen cannot contain itself")
         elif value not in screen_names:
-            error(path, f"unknown screen {_kind(value)}", suggest(str(value), screen_names))
+            # never suggest the screen itself: that is an error too
+            others = [n for n in screen_names if n != screen.name.snake]
+            error(path, f"unknown screen {_kind(value)}", suggest(str(value), others))
         else:
             other = spec.screen(value)
             if other is not None and other.pattern == screen.pattern:
@@ -203,4 +210,5 @@ def _fitting(store: Store, types: tuple[str, ...]) -> str:
     fitting = [f.name.snake for f in store.fields if f.type.value in types]
     if fitting:
         return f"fields of '{store.name}' that fit: {', '.join(fitting)}"
-    return f"add a {' or '.join(types)} field to '{store.name}'"
+    article = "an" if types and types[0][0] in "aeiou" else "a"
+    return f"add {article} {' or '.join(types)} field to '{store.name}'"
