@@ -21,12 +21,37 @@ class MergeResult:
         return self.conflicts == 0
 
 
+def _lines(text: str) -> list[str]:
+    """Lines ended by \n only: str.splitlines also splits at U+2028, \x0c, \r, … which
+    generated code may hold inside a string literal, and a conflict must mark whole lines."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
 def _matches(a: list[str], b: list[str]) -> dict[int, int]:
-    """Index in a -> index in b for every line the longest-matching diff pairs up."""
+    """Index in a -> index in b for every line the diff pairs up.
+
+    The common head and tail are paired first: SequenceMatcher takes the longest block
+    first, which for repeated lines (`}`, blank lines) can pair a line with a later copy
+    and turn a plain insertion into a spurious conflict.
+    """
     pairs: dict[int, int] = {}
-    for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        pairs[head] = head
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+        pairs[len(a) - tail] = len(b) - tail
+    middle = SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail],
+                             autojunk=False)
+    for block in middle.get_matching_blocks():
         for k in range(block.size):
-            pairs[block.a + k] = block.b + k
+            pairs[head + block.a + k] = head + block.b + k
     return pairs
 
 
@@ -37,9 +62,7 @@ def merge3(base: str, ours: str, theirs: str) -> MergeResult:
     chunk changed on one side only takes that side, the same change on both sides is taken
     once, and different changes are a conflict marked diff3-style.
     """
-    b = base.splitlines(keepends=True)
-    o = ours.splitlines(keepends=True)
-    t = theirs.splitlines(keepends=True)
+    b, o, t = _lines(base), _lines(ours), _lines(theirs)
     mo, mt = _matches(b, o), _matches(b, t)
     out: list[str] = []
     conflicts = 0
