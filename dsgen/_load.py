@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import keyword
+import math
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -52,6 +53,17 @@ def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
 
 def one_of(choices: list[str] | tuple[str, ...]) -> str:
     return "one of " + ", ".join(f"'{c}'" for c in choices)
+
+
+def _nonfinite(value: Any) -> bool:
+    """True when value is or holds YAML's .inf or .nan: no JSON, Python or SQL literal."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_nonfinite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_nonfinite(v) for v in value)
+    return False
 
 
 def _kind(value: Any) -> str:
@@ -400,6 +412,8 @@ def _field(reader: _Reader, parent: CommentedMap, name: Any, path: str) -> Field
                          f"not {ftype.value}", f"remove '{key}'")
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             reader.error(vloc, full, f"expected a number, got {_kind(value)}")
+        elif _nonfinite(value):
+            reader.error(vloc, full, f"expected a finite number, got {_kind(value)}")
         elif ftype in _LENGTHS and (not isinstance(value, int) or value < 0):
             reader.error(vloc, full, f"a length bound must be a whole number >= 0, "
                          f"got {_kind(value)}")
@@ -436,6 +450,8 @@ def _default(reader: _Reader, ftype: FieldType, value: Any, values: tuple[str, .
 
     if value is None:
         return None
+    if _nonfinite(value):
+        return bad("a finite value", "YAML's .inf and .nan have no JSON, Python or SQL form")
     if ftype in (FieldType.DATE, FieldType.DATETIME):
         if value == NOW:
             return NOW
@@ -526,7 +542,7 @@ def _indexes(reader: _Reader, node: CommentedMap, path: str,
                                      f"unknown field '{pname}' in partial condition",
                                      suggest(str(pname), known))
                         ok = False
-                    elif isinstance(pvalue, (dict, list)):
+                    elif isinstance(pvalue, (dict, list)) or _nonfinite(pvalue):
                         reader.error(reader.value_loc(pnode, pname), f"{ppath}.{pname}",
                                      "expected a constant (string, number, boolean or null)")
                         ok = False
@@ -639,6 +655,11 @@ def _signals(reader: _Reader, root: CommentedMap) -> dict[str, dict[str, Any]]:
                 reader.error(reader.value_loc(body, name), f"{ns_path}.{name}",
                              "a signal's initial value must be JSON (string, number, boolean, "
                              "null, list or mapping)", "quote the date: '2024-01-31'")
+                continue
+            if _nonfinite(value):
+                reader.error(reader.value_loc(body, name), f"{ns_path}.{name}",
+                             "a signal's initial value must be JSON, which has no "
+                             f"{_kind(value)[len('the number '):]}", "use null or a number")
                 continue
             values[name] = _plain(value)
         signals[namespace] = values

@@ -388,6 +388,19 @@ CASES += [
                 (6, 45, f"{F}.code.default", "default 'toolong' does not fit a string field: "
                  "expected at most 3 characters", None),
                 "code: {type: string, max: 3, default: abc}", "default-string-too-long"),
+    _field_case("ratio: {type: float, default: .inf}",
+                (6, 37, f"{F}.ratio.default", "default the number inf does not fit a float "
+                 "field: expected a finite value",
+                 "YAML's .inf and .nan have no JSON, Python or SQL form"),
+                "ratio: {type: float, default: 1.0e+9}", "default-not-finite"),
+    _field_case("meta: {type: json, default: {limits: [1, .nan]}}",
+                (6, 35, f"{F}.meta.default", "default a mapping does not fit a json "
+                 "field: expected a finite value",
+                 "YAML's .inf and .nan have no JSON, Python or SQL form"),
+                "meta: {type: json, default: {limits: [1, null]}}", "default-json-not-finite"),
+    _field_case("ratio: {type: float, max: .nan}",
+                (6, 33, f"{F}.ratio.max", "expected a finite number, got the number nan", None),
+                "ratio: {type: float, max: 1.5}", "field-bound-not-finite"),
     _field_case("parent: {type: ref, store: item, default: x}",
                 (6, 49, f"{F}.parent.default", "a ref field cannot have a default",
                  "remove 'default'"),
@@ -437,6 +450,10 @@ CASES += [
                 (7, 50, f"{IX}[0].partial.status",
                  "expected a constant (string, number, boolean or null)", None),
                 "[{fields: [name], partial: {status: a}}]", "index-partial-not-constant"),
+    _index_case("[{fields: [name], partial: {status: .nan}}]",
+                (7, 50, f"{IX}[0].partial.status",
+                 "expected a constant (string, number, boolean or null)", None),
+                "[{fields: [name], partial: {status: a}}]", "index-partial-not-finite"),
     _index_case("[{fields: [created_at], unique: maybe}]",
                 (7, 46, f"{IX}[0].unique", "expected true or false, got 'maybe'", None),
                 "[{fields: [created_at], unique: true}]", "index-unique-not-bool"),
@@ -527,6 +544,12 @@ CASES += [
          "letters, digits and _, e.g. 'sidebarOpen'"),
         HEAD + SCREENS + 'signals:\n  _ui: {"open": true}\n',
         id="signal-name-trailing-newline"),
+    pytest.param(
+        HEAD + SCREENS + "signals:\n  filters: {limit: .inf}\n",
+        (5, 20, "signals.filters.limit", "a signal's initial value must be JSON, which has no "
+         "inf", "use null or a number"),
+        HEAD + SCREENS + "signals:\n  filters: {limit: null}\n",
+        id="signal-value-not-finite"),
     pytest.param(
         HEAD + SCREENS + "signals:\n  filters: {since: 2024-01-31}\n",
         (5, 20, "signals.filters.since", "a signal's initial value must be JSON (string, "
