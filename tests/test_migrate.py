@@ -1055,3 +1055,63 @@ def test_every_field_type_round_trips_on_a_real_database(project):
     project.rejects("DELETE FROM categories", "fk_products_category")  # ON DELETE RESTRICT
     project.downgrade("base")
     assert project.tables() == {"alembic_version"}
+
+
+CYCLE_V1 = """
+    company:
+      fields:
+        name: {type: string, required: true}
+        primary_contact: {type: ref, store: contact}
+    contact:
+      fields:
+        name: {type: string, required: true}
+        company: {type: ref, store: company}
+    deal:
+      fields:
+        title: {type: string, required: true}
+        contacts: {type: ref, store: contact, many: true}
+    """
+
+CYCLE_V2 = CYCLE_V1.replace("contacts: {type: ref, store: contact, many: true}",
+                            "people: {type: ref, store: contact, many: true, "
+                            "renamed_from: contacts}")
+
+CYCLE_V3 = """
+    deal:
+      fields:
+        title: {type: string, required: true}
+    """
+
+
+@pytest.mark.db
+def test_ref_cycles_and_link_table_renames_on_a_real_database(project):
+    ops = project.migrate(CYCLE_V1)
+    assert kinds(ops) == ["CreateTable"] * 4 + ["AddConstraint"]  # the cycle's second key
+    project.upgrade()
+    project.run("INSERT INTO companies (name) VALUES ('Acme')")
+    project.run("INSERT INTO contacts (name, company) SELECT 'Ann', id FROM companies")
+    project.run("UPDATE companies SET primary_contact = (SELECT id FROM contacts)")
+    project.run("INSERT INTO deals (title) VALUES ('Big')")
+    project.run("INSERT INTO deal_contacts (deal_id, contacts_id, position) "
+                "SELECT d.id, c.id, 3 FROM deals d, contacts c")
+
+    ops = project.migrate(CYCLE_V2)
+    assert not any(isinstance(op, (CreateTable, DropTable)) for op in ops)
+    project.upgrade()
+    assert project.tables() >= {"deal_people"} and "deal_contacts" not in project.tables()
+    assert project.rows("SELECT d.title, c.name, l.position FROM deal_people l "
+                        "JOIN deals d ON d.id = l.deal_id JOIN contacts c ON c.id = l.people_id"
+                        ) == [("Big", "Ann", 3)]
+    assert project.indexes("deal_people") == {"pk_deal_people", "ix_deal_people_people_id"}
+
+    ops = project.migrate(CYCLE_V3, allow_destructive=True)
+    assert kinds(ops) == ["DropConstraint", "DropTable", "DropTable", "DropTable"]
+    project.upgrade()
+    assert project.tables() == {"deals", "alembic_version"}
+    project.downgrade("0002")  # the cycle comes back, empty, with both its keys
+    assert project.rows("SELECT conname FROM pg_constraint WHERE contype = 'f' "
+                        "AND conrelid IN ('companies'::regclass, 'contacts'::regclass) "
+                        "ORDER BY 1") == [("fk_companies_primary_contact",),
+                                          ("fk_contacts_company",)]
+    project.downgrade("base")
+    assert project.tables() == {"alembic_version"}
