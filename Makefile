@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.dsgen-installed
 DEMO ?= .cache/demo
 
-.PHONY: demo test test-fast lint browser snapshots clean
+.PHONY: demo test test-e2e test-fast lint browser snapshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "install chromium (sudo apt-get install -y chromium)"; exit 1; fi; }
 
-test: $(STAMP) browser
+test: $(STAMP)
 	$(BIN)/ruff check dsgen tests
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not e2e"
+
+# Generate each example, install it (one shared venv) and run its own suite, browser included.
+test-e2e: $(STAMP) browser
+	$(BIN)/pytest -m e2e
 
 # Everything but the end-to-end tier (seconds, no browser).
 test-fast: $(STAMP)

@@ -40,6 +40,7 @@ class Blueprint:
     version: int
     backends: tuple[str, ...]
     store: str                      # required | optional | none
+    icon: str                       # the nav icon (a name in the app's _macros.html)
     options: tuple[Option, ...]
     root: Path
     # What `dsgen add pattern` creates when asked for a store that does not exist yet:
@@ -104,7 +105,8 @@ def load_blueprint(root: Path) -> Blueprint:
     return Blueprint(
         id=raw["id"], kind=raw.get("kind", "pattern"), summary=str(raw.get("summary", "")),
         version=int(raw.get("version", 1)), backends=tuple(raw.get("backends", ["postgres"])),
-        store=store, options=options, root=root, scaffold=dict(raw.get("scaffold") or {}),
+        store=store, icon=str(raw.get("icon", "rows")), options=options, root=root,
+        scaffold=dict(raw.get("scaffold") or {}),
     )
 
 

@@ -167,6 +167,44 @@ def add_pattern(
 
 
 @app.command()
+def db(
+    backend: Annotated[str, typer.Option("--backend", help="postgres (Alembic revisions); "
+                                         "mongo is not available yet.")] = "postgres",
+    message: Annotated[str | None, typer.Option("--message", "-m", help="The revision's "
+                                                "message (default: from its changes).")] = None,
+    allow_destructive: Annotated[bool, typer.Option("--allow-destructive", help="Emit steps "
+                                                    "that drop or narrow data.")] = False,
+    directory: Annotated[Path, typer.Option("--dir", file_okay=False,
+                                            help="The project (default: here).")] = Path("."),
+    dry_run: DryRun = False,
+) -> None:
+    """Emit the next migration: the spec's stores diffed against the last revision's state."""
+    from dsgen import _console
+    from dsgen._errors import UsageError
+    from dsgen._project import emit_migration
+
+    def run():
+        if backend != "postgres":
+            raise UsageError(f"backend '{backend}': only postgres migrations are available "
+                             "in this version of dsgen")
+        return emit_migration(directory, message=message, allow_destructive=allow_destructive,
+                              dry_run=dry_run)
+
+    migration = _run(run)
+    if migration is None:
+        _console.err.print("[dim]the database schema matches the spec: nothing to do[/]")
+        return
+    if dry_run:
+        _console.out.print(migration.text, markup=False, highlight=False)
+    verb = "would write" if dry_run else "wrote"
+    _console.err.print(f"[green]{verb}[/] {migration.path}")
+    for op in migration.ops:
+        _console.err.print(f"  {op.summary()}", markup=False)
+    if not dry_run:
+        _console.err.print("apply it with [bold]make migrate[/] (or `alembic upgrade head`)")
+
+
+@app.command()
 def check(
     spec: Annotated[Path, typer.Argument(help="The spec to check.")] = Path("dsgen.yaml"),
 ) -> None:

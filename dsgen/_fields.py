@@ -54,3 +54,245 @@ def python_imports(fields: list[Field]) -> list[str]:
             if name in python.replace("[", " ").replace("]", " ").split():
                 needs.setdefault(module, set()).add(name)
     return [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(needs.items())]
+
+
+# -- the generated store module: one decision per function, each unit-tested -----------
+def _literal(value) -> str:
+    import json
+
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def model_annotation(field: Field) -> tuple[str, list[str]]:
+    """The pydantic annotation of a form field and the Field(...) constraints it needs."""
+    t = field.type
+    optional = not field.required
+    constraints: list[str] = []
+    validators: list[str] = []
+    if t is FieldType.REF and field.many:
+        return "list[UUID]", []
+    if t is FieldType.ENUM:
+        base = "Literal[" + ", ".join(_literal(v) for v in field.values) + "]"
+    elif t is FieldType.JSON:
+        # Before-validators run last-listed first: blank check, then JSON parsing.
+        return "Annotated[Any, BeforeValidator(parse_json), Blank]", []
+    else:
+        base = type_info(field).python
+    if t in (FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.URL):
+        low = field.min if field.min is not None else (1 if field.required else None)
+        if low:
+            constraints.append(f"min_length={int(low)}")
+        if field.max is not None:
+            constraints.append(f"max_length={int(field.max)}")
+        if t is FieldType.EMAIL:
+            validators.append("AfterValidator(check_email)")
+        if t is FieldType.URL:
+            validators.append("AfterValidator(check_http_url)")
+    elif t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
+        if field.min is not None:
+            constraints.append(f"ge={field.min!r}")
+        if field.max is not None:
+            constraints.append(f"le={field.max!r}")
+        if t is FieldType.FLOAT:
+            constraints.append("allow_inf_nan=False")
+        if t is FieldType.DECIMAL:
+            constraints.extend(["max_digits=18", "decimal_places=2"])
+    elif t is FieldType.DATETIME:
+        validators.append("AfterValidator(as_utc)")
+    if t is FieldType.BOOL:
+        return "bool", constraints
+    inner = f"{base} | None" if optional else base
+    return f"Annotated[{', '.join([inner, 'Blank', *validators])}]", constraints
+
+
+def model_default(field: Field) -> str | None:
+    """The Python default of a form field (None: the field is required)."""
+    if field.type is FieldType.REF and field.many:
+        return "[]"
+    if field.type is FieldType.BOOL:
+        return _literal(bool(field.default)) if field.default is not None else "False"
+    if field.required:
+        return None
+    if field.default is not None and field.default != "now" and field.type is not FieldType.JSON:
+        return _literal(field.default)
+    return "None"
+
+
+def model_line(field: Field) -> str:
+    """`name: Annotation = default` for the store's input model (keywords aliased)."""
+    from dsgen._names import Name
+
+    name: Name = field.name
+    annotation, constraints = model_annotation(field)
+    default = model_default(field)
+    args = list(constraints)
+    if name.py != name.snake:
+        args.append(f"alias={_literal(name.snake)}")
+    if args:
+        head = [default] if default is not None else []
+        return f"{name.py}: {annotation} = Field({', '.join(head + args)})"
+    if default is not None:
+        return f"{name.py}: {annotation} = {default}"
+    return f"{name.py}: {annotation}"
+
+
+def form_reader(field: Field) -> str:
+    """How a submitted form value is read (strings; checkboxes and multi-selects differ)."""
+    if field.type is FieldType.BOOL:
+        return "form_bool"
+    if field.type is FieldType.REF and field.many:
+        return "form_list"
+    return "form_str"
+
+
+def record_reader(field: Field) -> str:
+    """Converter from a stored value to what the <input> shows."""
+    return {
+        FieldType.DECIMAL: "decimal_value",
+        FieldType.DATE: "date_value",
+        FieldType.DATETIME: "datetime_value",
+        FieldType.JSON: "json_value",
+        FieldType.BOOL: "bool",
+    }.get(field.type, "uuid_list" if field.type is FieldType.REF and field.many
+          else "text_value")
+
+
+def new_value(field: Field) -> str:
+    """What the "new" form shows before the user types (Python expression)."""
+    if field.type is FieldType.BOOL:
+        return _literal(bool(field.default))
+    if field.type is FieldType.REF and field.many:
+        return "[]"
+    if field.default == "now":
+        return "date_value(today())" if field.type is FieldType.DATE else "datetime_value(now())"
+    if field.default is None:
+        return '""'
+    if field.type is FieldType.JSON:
+        import json
+
+        return _literal(json.dumps(field.default, indent=2, ensure_ascii=False))
+    return _literal(str(field.default))
+
+
+def show_filter(field: Field) -> str | None:
+    """The generated app's Jinja display filter for a value of this field, if any."""
+    return {
+        FieldType.DECIMAL: "show_decimal",
+        FieldType.FLOAT: "show_float",
+        FieldType.DATE: "show_date",
+        FieldType.DATETIME: "show_datetime",
+        FieldType.JSON: "show_json",
+    }.get(field.type)
+
+
+# Where each name a generated store module may use comes from, and its isort section.
+_IMPORTS = {
+    "date": "datetime", "datetime": "datetime", "Decimal": "decimal",
+    "Annotated": "typing", "Any": "typing", "Literal": "typing", "UUID": "uuid",
+    "AsyncConnection": "psycopg", "IntegrityError": "psycopg", "DictRow": "psycopg.rows",
+    "Jsonb": "psycopg.types.json",
+    "AfterValidator": "pydantic", "BaseModel": "pydantic", "BeforeValidator": "pydantic",
+    "ConfigDict": "pydantic", "Field": "pydantic",
+}
+_FORMS = ("Blank", "as_utc", "check_email", "check_http_url", "date_value", "datetime_value",
+          "decimal_value", "form_bool", "form_list", "form_str", "json_value", "like_pattern",
+          "now", "parse_json", "text_value", "today", "uuid_list")
+_STDLIB = {"datetime", "decimal", "typing", "uuid"}
+
+
+def _order(name: str) -> tuple[int, str]:
+    """isort's order-by-type: CONSTANTS, then Classes, then functions."""
+    if name.isupper() and len(name) > 1:
+        return (0, name)
+    return (1 if name[:1].isupper() else 2, name)
+
+
+def _from_import(module: str, names: set[str], width: int = 100) -> str:
+    ordered = sorted(names, key=_order)
+    line = f"from {module} import {', '.join(ordered)}"
+    if len(line) <= width:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in ordered) + ")"
+
+
+def import_block(code: str, extra: dict[str, list[str]] | None = None) -> str:
+    """The import lines for generated code, from the names it uses (ruff/isort clean).
+
+    `extra` adds first-party imports by module (e.g. {"app.screens": ["contacts"]}).
+    """
+    import io
+    import tokenize
+
+    # Names in code only: words inside strings (SQL's now(), say) do not count.
+    used = {tok.string for tok in tokenize.generate_tokens(io.StringIO(code).readline)
+            if tok.type == tokenize.NAME}
+    modules: dict[str, set[str]] = {}
+    for name, module in _IMPORTS.items():
+        if name in used:
+            modules.setdefault(module, set()).add(name)
+    forms = {n for n in _FORMS if n in used}
+    sections = [
+        [_from_import(m, n) for m, n in sorted(modules.items()) if m in _STDLIB],
+        [_from_import(m, n) for m, n in sorted(modules.items()) if m not in _STDLIB],
+        [_from_import("app.core.forms", forms)] if forms else [],
+    ]
+    for module, names in sorted((extra or {}).items()):
+        sections[2].append(_from_import(module, set(names)))
+    return "\n\n".join("\n".join(s) for s in sections if s)
+
+
+def sample_value(field: Field) -> str | None:
+    """A valid value as a form would submit it (None: leave the field empty).
+
+    Strings carry markup and braces on purpose: the generated tests check they come back
+    escaped, never interpreted.
+    """
+    t = field.type
+    if t is FieldType.REF:
+        return None
+    if t in (FieldType.STRING, FieldType.TEXT):
+        text = "Ada <b>&</b> {{ 7*7 }}"
+        if field.max is not None:
+            text = text[: int(field.max)]
+        if field.min is not None and len(text) < field.min:
+            text = text + "x" * (int(field.min) - len(text))
+        return text
+    if t is FieldType.EMAIL:
+        return "ada@example.com"
+    if t is FieldType.URL:
+        return "https://example.com/ada"
+    if t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
+        low = field.min if field.min is not None else 0
+        high = field.max if field.max is not None else low + 100
+        value = low + (high - low) / 2
+        if t is FieldType.INT:
+            return str(int(value))
+        return f"{value:.2f}"
+    return {
+        FieldType.BOOL: "on",
+        FieldType.DATE: "2024-05-17",
+        FieldType.DATETIME: "2024-05-17T09:30",
+        FieldType.ENUM: field.values[0] if field.values else "",
+        FieldType.JSON: '{"source": "test"}',
+        FieldType.UUID: "0190c8f2-7a1b-7c3d-8e4f-5a6b7c8d9e0f",
+    }[t]
+
+
+def invalid_value(field: Field) -> tuple[str, str] | None:
+    """A value the server must reject for this field, with a word of the expected error."""
+    t = field.type
+    if t in (FieldType.STRING, FieldType.TEXT) and field.required:
+        return "", "required"
+    if t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
+        if field.max is not None:
+            return str(field.max + 1000), ""
+        return "not a number", "number"
+    if t is FieldType.EMAIL:
+        return "not-an-email", "email"
+    if t is FieldType.URL:
+        return "javascript:alert(1)", "https"
+    if t is FieldType.JSON:
+        return "{broken", "JSON"
+    return None

@@ -92,9 +92,18 @@ def new_project(name: str, *, dest: Path | None = None, spec_path: Path | None =
         raise ConflictError(f"{target_spec} exists and differs from {spec_path}; edit the "
                             "project's dsgen.yaml and run 'dsgen update' instead", [SPEC_FILE])
     spec = prepare_spec(shown_path, registry, spec_text)
-    outcome = _render_into(spec, registry, dest, dry_run=dry_run, conflicts=conflicts,
-                           spec_text=None if target_spec.is_file() else spec_text)
-    return outcome
+    extra = {}
+    if spec.app.backend.value == "postgres":
+        # The first Alembic revision, written once; later ones come from `dsgen db`.
+        from dsgen._migrate import plan_migration, read_history
+
+        versions = dest / "migrations" / "versions"
+        if not read_history(versions):
+            migration = plan_migration(spec, versions, message="initial")
+            if migration is not None:
+                extra[migration.path] = migration.text
+    return _render_into(spec, registry, dest, dry_run=dry_run, conflicts=conflicts,
+                        spec_text=None if target_spec.is_file() else spec_text, extra=extra)
 
 
 def update_project(dest: Path, *, dry_run: bool = False, conflicts: str = "abort",
@@ -111,13 +120,19 @@ def update_project(dest: Path, *, dry_run: bool = False, conflicts: str = "abort
 
 
 def _render_into(spec: Spec, registry: Registry, dest: Path, *, dry_run: bool,
-                 conflicts: str, spec_text: str | None = None) -> Outcome:
-    """Render the project and apply it (unless dry_run); spec_text, if given, is the
-    project's new dsgen.yaml, written in the same all-or-nothing step."""
+                 conflicts: str, spec_text: str | None = None,
+                 extra: dict[str, str] | None = None) -> Outcome:
+    """Render the project and apply it (unless dry_run) in one all-or-nothing step.
+
+    spec_text, if given, is the project's new dsgen.yaml; `extra` are the user's files dsgen
+    writes once and never tracks (migrations).
+    """
     files = render_project(spec, registry, dest)
     results = plan_writes(files, dest)
     if spec_text is not None:
-        results.append(_spec_result(dest, spec_text))
+        results.append(_user_file(dest, SPEC_FILE, spec_text))
+    for path, text in (extra or {}).items():
+        results.append(_user_file(dest, path, text))
     outcome = Outcome(dest, results, spec_written=spec_text is not None)
     if dry_run:
         return outcome
@@ -126,21 +141,41 @@ def _render_into(spec: Spec, registry: Registry, dest: Path, *, dry_run: bool,
     if blocked and conflicts == "abort":
         raise ConflictError(f"{len(blocked)} file(s) would lose your edits or overwrite files "
                             "dsgen did not write; nothing was written", blocked)
-    apply(results, dest, untracked={SPEC_FILE})
+    apply(results, dest, untracked={SPEC_FILE, *(extra or {})})
     outcome.written = any(r.action.changes_disk for r in results)
     return outcome
 
 
-def _spec_result(dest: Path, text: str) -> FileResult:
-    """The project's own spec: the user's file, written by dsgen only when asked to."""
-    target = dest / SPEC_FILE
+def _user_file(dest: Path, path: str, text: str) -> FileResult:
+    """A file that belongs to the user once written (the spec, a migration)."""
+    target = dest / path
     data = text.encode("utf-8")
     before = target.read_bytes() if target.is_file() else None
     if before is None:
-        return FileResult(SPEC_FILE, Action.CREATE, None, data, None)
+        return FileResult(path, Action.CREATE, None, data, None)
     if before == data:
-        return FileResult(SPEC_FILE, Action.IDENTICAL, before, data, None)
-    return FileResult(SPEC_FILE, Action.UPDATE, before, data, None)
+        return FileResult(path, Action.IDENTICAL, before, data, None)
+    return FileResult(path, Action.UPDATE, before, data, None)
+
+
+def emit_migration(dest: Path, *, message: str | None = None, allow_destructive: bool = False,
+                   dry_run: bool = False, registry: Registry | None = None):
+    """`dsgen db`: write the next Alembic revision for the spec's stores (None: up to date)."""
+    from dsgen._migrate import plan_migration
+
+    registry = registry or builtin_registry()
+    dest = dest.resolve()
+    spec_file = dest / SPEC_FILE
+    if not spec_file.is_file():
+        raise UsageError(f"no {SPEC_FILE} in {dest}; run this inside a dsgen project "
+                         "(or pass --dir)")
+    spec = prepare_spec(spec_file, registry)
+    migration = plan_migration(spec, dest / "migrations" / "versions", message=message,
+                               allow_destructive=allow_destructive)
+    if migration is not None and not dry_run:
+        apply([_user_file(dest, migration.path, migration.text)], dest,
+              untracked={migration.path})
+    return migration
 
 
 def _parse_settings(settings: list[str]) -> dict[str, Any]:

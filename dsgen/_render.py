@@ -16,7 +16,7 @@ from dsgen import __version__
 from dsgen._assets import DATASTAR_PATH, DATASTAR_SHA256, DATASTAR_VERSION
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import DsgenError
-from dsgen._fields import python_imports
+from dsgen._fields import import_block
 from dsgen._model import Spec
 from dsgen._views import ScreenView, StoreView, store_views
 
@@ -66,6 +66,34 @@ def py_literal(value: Any) -> str:
     return py_literal(str(value))
 
 
+def py_block(value: Any, indent: int = 0, width: int = 88) -> str:
+    """A Python literal, one item per line when it does not fit on one (ruff-clean)."""
+    flat = py_literal(value)
+    if len(flat) + indent <= width or not isinstance(value, (dict, list, tuple)) or not value:
+        return flat
+    pad = " " * (indent + 4)
+    if isinstance(value, dict):
+        items = [f"{pad}{py_literal(str(k))}: {py_block(v, indent + 4, width)}," for k, v in
+                 value.items()]
+        return "{\n" + "\n".join(items) + "\n" + " " * indent + "}"
+    items = [f"{pad}{py_block(v, indent + 4, width)}," for v in value]
+    return "[\n" + "\n".join(items) + "\n" + " " * indent + "]"
+
+
+def py_tuple(values: Any) -> str:
+    items = [py_literal(v) for v in values]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def jinja_key(name: str, var: str) -> str:
+    """`r.name`, or `r["class"]` when the name is a keyword, for generated Jinja templates."""
+    import keyword
+
+    if keyword.iskeyword(name) or name in ("none", "true", "false", "loop", "self"):
+        return f"{var}[{json.dumps(name)}]"
+    return f"{var}.{name}"
+
+
 def sql_literal(value: Any) -> str:
     if value is None:
         return "NULL"
@@ -113,7 +141,8 @@ def make_environment(search_path: list[Path]) -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update(py=py_literal, sql=sql_literal, ident=sql_ident, html=html_text,
+    env.filters.update(jkey=jinja_key, py=py_literal, pyblock=py_block, pytuple=py_tuple,
+                       jstr=json_text, sql=sql_literal, ident=sql_ident, html=html_text,
                        js=js_string, json=json_text)
     return env
 
@@ -157,7 +186,8 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
     for screen in spec.screens:
         blueprint = registry.get(screen.pattern)
         store = stores.get(screen.store) if screen.store else None
-        screens.append(ScreenView(screen, store, _resolve_options(screen, blueprint, store)))
+        screens.append(ScreenView(screen, store, _resolve_options(screen, blueprint, store),
+                                  icon=blueprint.icon))
     base = {
         "spec": spec,
         "app": spec.app,
@@ -167,7 +197,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         "signals": spec.signals,
         "dsgen_version": __version__,
         "datastar": {"version": DATASTAR_VERSION, "sha256": DATASTAR_SHA256},
-        "python_imports": python_imports,
+        "import_block": import_block,
     }
     jobs: list[Job] = []
     used = [b for b in registry.project] + [
@@ -225,8 +255,10 @@ def _templates(blueprint: Blueprint, project_dir: Path | None) -> list[str]:
     found: set[str] = set()
     for root in _search_path(blueprint, project_dir):
         for p in root.rglob("*"):
-            if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith("_"):
-                found.add(p.relative_to(root).as_posix())
+            rel = p.relative_to(root)
+            # `_include/` holds dsgen-side partials that other templates include.
+            if p.is_file() and "__pycache__" not in rel.parts and rel.parts[0] != "_include":
+                found.add(rel.as_posix())
     return sorted(found)
 
 

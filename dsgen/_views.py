@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dsgen import _fields, _migrate
 from dsgen._fields import TypeInfo, type_info
 from dsgen._model import NOW, Field, FieldType, Screen, Spec, Store
 from dsgen._names import Name
@@ -77,9 +78,76 @@ class FieldView:
     def default_is_now(self) -> bool:
         return self.field.default == NOW
 
+    # Names shared with the migrations (dsgen._migrate), so SQL and schema always agree.
     @property
     def link_table(self) -> str:
-        return f"{self.store.name.snake}_{self.name.snake}"
+        return _migrate.link_table(self.store.store, self.field)
+
+    @property
+    def link_owner(self) -> str:
+        """The link table's column holding the owning record's id."""
+        return _migrate.link_columns(self.store.store, self.field)[0]
+
+    @property
+    def link_target(self) -> str:
+        """The link table's column holding the referenced record's id."""
+        return _migrate.link_columns(self.store.store, self.field)[1]
+
+    @property
+    def alias(self) -> str:
+        """SQL alias of the joined referenced table (for its label)."""
+        return f"ref_{self.name.snake}"
+
+    @property
+    def unique_constraint(self) -> str:
+        return _migrate.identifier(f"uq_{self.store.table}_{self.name.snake}")
+
+    @property
+    def fk_constraint(self) -> str:
+        if self.is_link:
+            return _migrate.identifier(f"fk_{self.link_table}_{self.link_target}")
+        return _migrate.identifier(f"fk_{self.store.table}_{self.name.snake}")
+
+    # Code for the generated store module (decided in dsgen._fields, placed by templates).
+    @property
+    def model_line(self) -> str:
+        return _fields.model_line(self.field)
+
+    @property
+    def form_reader(self) -> str:
+        return _fields.form_reader(self.field)
+
+    @property
+    def record_reader(self) -> str:
+        return _fields.record_reader(self.field)
+
+    @property
+    def new_value(self) -> str:
+        return _fields.new_value(self.field)
+
+    @property
+    def show_filter(self) -> str | None:
+        return _fields.show_filter(self.field)
+
+    @property
+    def sample(self) -> str | None:
+        return _fields.sample_value(self.field)
+
+    @property
+    def invalid(self) -> tuple[str, str] | None:
+        return _fields.invalid_value(self.field)
+
+    @property
+    def widget(self) -> str:
+        return self.info.widget
+
+    @property
+    def input_type(self) -> str:
+        return self.info.input_type
+
+    @property
+    def numeric(self) -> bool:
+        return self.info.numeric
 
 
 @dataclass(eq=False)
@@ -121,6 +189,15 @@ class StoreView:
                     return f
         return self.fields[0]
 
+    @property
+    def invalid_field(self) -> FieldView | None:
+        """A field with a value the server must reject (for generated validation tests)."""
+        return next((f for f in self.fields if f.invalid is not None), None)
+
+    @property
+    def required_refs(self) -> list[FieldView]:
+        return [f for f in self.fields if f.is_ref and f.required]
+
     def field(self, name: str) -> FieldView:
         return next(f for f in self.fields if f.name.snake == name)
 
@@ -130,6 +207,7 @@ class ScreenView:
     screen: Screen
     store: StoreView | None
     options: dict[str, Any]
+    icon: str = "rows"
 
     @property
     def name(self) -> Name:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-DATASTAR_JS = Path("/tmp/ds/datastar.js")
 
 
 @pytest.fixture
@@ -23,10 +22,18 @@ def write_spec(tmp_path: Path):
     return write
 
 
+@pytest.fixture(scope="session")
+def _bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pinned Datastar bundle, fetched (and sha256-checked) once, then from dsgen's cache."""
+    from dsgen._assets import datastar_bundle
+
+    path = tmp_path_factory.mktemp("datastar") / "datastar.js"
+    path.write_bytes(datastar_bundle())
+    return path
+
+
 @pytest.fixture
-def datastar_js(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point dsgen at a local Datastar bundle so rendering a project touches no network."""
-    if not DATASTAR_JS.is_file():
-        pytest.skip(f"{DATASTAR_JS} is missing (the pinned Datastar bundle)")
-    monkeypatch.setenv("DSGEN_DATASTAR_JS", str(DATASTAR_JS))
-    return DATASTAR_JS
+def datastar_js(monkeypatch: pytest.MonkeyPatch, _bundle: Path) -> Path:
+    """Point dsgen at a local copy of the bundle so rendering a project touches no network."""
+    monkeypatch.setenv("DSGEN_DATASTAR_JS", str(_bundle))
+    return _bundle
