@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 
-
 @pytest.fixture
 def write_spec(tmp_path: Path):
     """Write dedented YAML to `tmp_path/<name>` and return its path (line 1 = first line)."""
