@@ -27,11 +27,11 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "install chromium (sudo apt-get install -y chromium)"; exit 1; fi; }
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check dsgen tests
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest
 
-# Generate each example, install it (one shared venv) and run its own suite, browser included.
+# Only the end-to-end tier: generate each example, install it, run its own suite.
 test-e2e: $(STAMP) browser
 	$(BIN)/pytest -m e2e
 
