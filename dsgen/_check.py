@@ -127,11 +127,19 @@ def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value:
         known = [f.name.snake for f in store.fields]
         for i, name in enumerate(names):
             item_path = f"{path}[{i}]" if opt.type == "fields" else path
+            if isinstance(name, str) and name in names[:i]:
+                error(item_path, f"field '{name}' is listed twice", "list each field once")
+                continue
             field = store.field(name) if isinstance(name, str) else None
             if field is None:
                 implicit = IMPLICIT_FIELDS.get(name) if isinstance(name, str) else None
                 if implicit is not None and (not opt.field_types or
                                              implicit.value in opt.field_types):
+                    continue
+                if implicit is not None:
+                    error(item_path, f"field '{name}' is {implicit.value}, but '{opt.name}' "
+                          f"needs {' or '.join(opt.field_types)}",
+                          _fitting(store, opt.field_types))
                     continue
                 error(item_path, f"unknown field {_kind(name)} of store '{store.name}'",
                       suggest(str(name), known) or f"expected {one_of(known)}")

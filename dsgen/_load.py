@@ -531,6 +531,10 @@ def _indexes(reader: _Reader, node: CommentedMap, path: str,
                 reader.error(reader.item_loc(fields, j) or floc, f"{fpath}[{j}]",
                              f"unknown field {_kind(fname)} in index", suggest(str(fname), known))
                 ok = False
+            elif fname in fields[:j]:
+                reader.error(reader.item_loc(fields, j) or floc, f"{fpath}[{j}]",
+                             f"field '{fname}' is in the index twice", "list each field once")
+                ok = False
         unique = reader.boolean(item, "unique", item_path, False)
         partial: list[tuple[str, Any]] = []
         if "partial" in item:

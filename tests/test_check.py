@@ -169,6 +169,10 @@ CASES = [
              "did you mean 'lane'?"),
             "board: {pattern: kanban, store: task, group_by: lane, card: [title, lane]}",
             "option-fields-unknown"),
+    _screen("board: {pattern: kanban, store: task, group_by: lane, card: [title, lane, title]}",
+            (18, 77, f"{S}.card[2]", "field 'title' is listed twice", "list each field once"),
+            "board: {pattern: kanban, store: task, group_by: lane, card: [title, lane]}",
+            "option-fields-twice"),
     _screen("board: {pattern: kanban, store: task, group_by: xyzzy}",
             (18, 51, f"{S}.group_by", "unknown field 'xyzzy' of store 'task'",
              "expected one of 'title', 'lane', 'position', 'starts', 'ends', 'parent', "
@@ -184,9 +188,8 @@ CASES = [
             "board: {pattern: kanban, store: task, group_by: lane}",
             "option-field-type-none-fits"),
     _screen("board: {pattern: kanban, store: task, group_by: created_at}",
-            (18, 51, f"{S}.group_by", "unknown field 'created_at' of store 'task'",
-             "expected one of 'title', 'lane', 'position', 'starts', 'ends', 'parent', "
-             "'depends_on', 'owner'"),
+            (18, 51, f"{S}.group_by", "field 'created_at' is datetime, but 'group_by' needs "
+             "enum", "fields of 'task' that fit: lane"),
             "board: {pattern: gantt, store: task, start: created_at, end: updated_at}",
             "option-implicit-field"),
     _screen("board: {pattern: tree, store: task, parent: owner}",

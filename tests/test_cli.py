@@ -293,17 +293,6 @@ def test_update_conflict_exits_1_and_writes_nothing(run, project):
     assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
 
 
-def test_new_over_an_unmanaged_file_exits_1(run, tmp_path, local_datastar):
-    dest = tmp_path / "shop"
-    (dest / "app/screens").mkdir(parents=True)
-    (dest / "app/screens/contacts.py").write_text("# my own file\n")
-    result = run("new", "shop", "--dir", dest)
-    assert result.exit_code == 1
-    assert "app/screens/contacts.py" in flat(result.stderr)
-    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) \
-        == ["app/screens/contacts.py"]
-
-
 def test_update_with_an_invalid_spec_exits_2(run, project):
     spec = project / "dsgen.yaml"
     spec.write_text(spec.read_text().replace("pattern: master-detail", "pattern: masterdetail",
