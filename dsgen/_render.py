@@ -161,7 +161,7 @@ def _resolve(opt: Option, value: Any, store: StoreView | None) -> Any:
     if opt.type == "field":
         if value is None or store is None:
             return None
-        return next((f for f in store.fields if f.name.snake == value), None)
+        return store.find(value)
     if opt.type == "fields":
         if store is None:
             return []
@@ -171,8 +171,7 @@ def _resolve(opt: Option, value: Any, store: StoreView | None) -> Any:
             return candidates
         if isinstance(value, dict) and "first" in value:
             return candidates[: int(value["first"])]
-        return [store.field(name) for name in value or [] if any(
-            f.name.snake == name for f in store.fields)]
+        return [f for f in (store.find(name) for name in value or []) if f is not None]
     if opt.type == "list" and isinstance(value, list):
         return [{sub.name: item.get(sub.name, sub.default) for sub in opt.items}
                 for item in value]

@@ -7,6 +7,7 @@ from typing import Any
 
 from dsgen import _fields, _migrate
 from dsgen._fields import TypeInfo, type_info
+from dsgen._load import IMPLICIT_FIELDS
 from dsgen._model import NOW, Field, FieldType, Screen, Spec, Store
 from dsgen._names import Name
 
@@ -200,6 +201,15 @@ class StoreView:
 
     def field(self, name: str) -> FieldView:
         return next(f for f in self.fields if f.name.snake == name)
+
+    def find(self, name: str) -> FieldView | None:
+        """A declared field, or one of the columns every store gets (id, created_at,
+        updated_at) as a read-only view; None if the store has neither."""
+        declared = next((f for f in self.fields if f.name.snake == name), None)
+        if declared is not None or name not in IMPLICIT_FIELDS:
+            return declared
+        implicit = Field(name=Name(name), type=IMPLICIT_FIELDS[name], required=True)
+        return FieldView(implicit, self, type_info(implicit))
 
 
 @dataclass(eq=False)

@@ -82,6 +82,10 @@ def plan_writes(rendered: list[RenderedFile], dest: Path) -> list[FileResult]:
     for f in rendered:
         target = dest / f.path
         entry = lock.get(f.path)
+        if target.exists() and not target.is_file():
+            # A directory (or another non-file) where dsgen would write: never touched.
+            results.append(FileResult(f.path, Action.UNMANAGED, None, None, None))
+            continue
         current = target.read_bytes() if target.is_file() else None
         if entry is None:
             if current is None:
@@ -177,6 +181,7 @@ def apply(results: list[FileResult], dest: Path, untracked: frozenset[str] | set
                 lock[r.path]["deleted"] = True
         elif r.action in (Action.REMOVE, Action.ORPHAN):
             lock.pop(r.path, None)
+            removes.append(dest / PRISTINE_DIR / r.path)
     lock_bytes = (json.dumps({"version": LOCK_VERSION, "files": dict(sorted(lock.items()))},
                              indent=2, sort_keys=False) + "\n").encode()
     lock_path = dest / LOCK_FILE

@@ -191,8 +191,6 @@ def test_options_given_keep_their_order(write_spec):
     assert options["list"][0].store.name.snake == "contact"
 
 
-@pytest.mark.xfail(strict=True, reason="_render._resolve drops implicit fields (created_at, "
-                   "updated_at, id) from a fields option, though check_spec accepts them")
 def test_implicit_fields_in_a_fields_option_are_kept(write_spec):
     spec = load_spec(write_spec(SPEC.replace("list: [status, name]",
                                              "list: [name, created_at]")))
@@ -200,7 +198,8 @@ def test_implicit_fields_in_a_fields_option_are_kept(write_spec):
     plan = build_plan(spec, builtin_registry())
     screens = {s.name.snake: s for s in plan.jobs[0].context["screens"]}
     listed = screens["picked"].options["list"]
-    assert len(listed) == 2 and listed[0].name.snake == "name"
+    assert [f.name.snake for f in listed] == ["name", "created_at"]
+    assert listed[1].type == "datetime" and listed[1].required
 
 
 def test_screen_jobs_are_rendered_per_screen_and_sorted(write_spec):
