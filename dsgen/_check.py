@@ -35,7 +35,8 @@ def check_spec(spec: Spec, registry: Registry) -> list[Diagnostic]:
     for store in spec.stores:
         for f in store.fields:
             path = f"stores.{store.name}.fields.{f.name}"
-            if f.type is FieldType.REF and f.store is not None and f.store not in store_names:
+            if f.type is FieldType.REF and f.store is not None and f.store not in store_names \
+                    and not _declared(spec, f"stores.{f.store}"):
                 error(f"{path}.store", f"unknown store '{f.store}', expected {one_of(store_names)}",
                       suggest(f.store, store_names))
             if f.renamed_from and store.field(f.renamed_from):
@@ -92,6 +93,8 @@ def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[st
         if blueprint.store == "none":
             error(f"{path}.store", f"pattern '{blueprint.id}' shows no store", "remove 'store'")
         elif screen.store not in store_names:
+            if _declared(spec, f"stores.{screen.store}"):
+                return      # declared but invalid: the loader reported it
             error(f"{path}.store", f"unknown store '{screen.store}', expected "
                   f"{one_of(store_names) if store_names else 'a store under stores:'}",
                   suggest(screen.store, store_names))
@@ -136,6 +139,8 @@ def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value:
                 if implicit is not None and (not opt.field_types or
                                              implicit.value in opt.field_types):
                     continue
+                if _declared(spec, f"stores.{store.name}.fields.{name}"):
+                    continue    # declared but invalid: the loader reported it
                 if implicit is not None:
                     error(item_path, f"field '{name}' is {implicit.value}, but '{opt.name}' "
                           f"needs {' or '.join(opt.field_types)}",
@@ -170,6 +175,8 @@ def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value:
         if value == screen.name.snake:
             error(path, "a screen cannot contain itself")
         elif value not in screen_names:
+            if isinstance(value, str) and _declared(spec, f"screens.{value}"):
+                return      # declared but invalid: the loader reported it
             # never suggest the screen itself: that is an error too
             others = [n for n in screen_names if n != screen.name.snake]
             error(path, f"unknown screen {_kind(value)}", suggest(str(value), others))
@@ -212,6 +219,12 @@ def _list_option(spec, screen, store, opt: Option, value: Any, path: str, screen
             elif name in seen:
                 error(f"{item_path}.name", f"duplicate name '{name}'", "names must be unique")
             seen.add(name)
+
+
+def _declared(spec: Spec, path: str) -> bool:
+    """The spec declares this store, field or screen, but the loader dropped it as invalid
+    (and reported why): naming it is no second error."""
+    return path in spec.locations
 
 
 def _fitting(store: Store, types: tuple[str, ...]) -> str:

@@ -411,3 +411,27 @@ def test_check_does_not_repeat_loader_errors(write_spec, registry):
           board: {pattern: kanban, store: nope, group_by: nothing, card: [nothing]}
         """))
     assert [d.path for d in diagnostics] == ["screens.board.store"]
+
+
+def test_items_the_loader_dropped_are_not_reported_again(write_spec, registry):
+    # An invalid store, field or screen is the loader's error; naming it elsewhere must not
+    # add "unknown store 'company'" while the store is right there in the spec.
+    spec, loader = parse_spec(write_spec("""\
+        dsgen: 1
+        app: {name: shop}
+        stores:
+          company: [name]
+          contact:
+            fields:
+              name: string
+              company: {type: ref, store: company}
+              lane: {type: enm, values: [a, b]}
+        screens:
+          contacts: {pattern: kanban, store: contact, group_by: lane, card: [name, lane]}
+          companies: {pattern: master-detail, store: company}
+          broken: tabs
+          home: {pattern: tabs, tabs: [{name: a, title: A, screen: broken}]}
+        """))
+    assert [d.path for d in loader] == ["stores.company", "stores.contact.fields.lane.type",
+                                        "screens.broken"]
+    assert check_spec(spec, registry) == []
