@@ -17,6 +17,7 @@ from dsgen._blueprints import Registry, builtin_registry, load_blueprint
 from dsgen._check import check_spec
 from dsgen._errors import DsgenError
 from dsgen._load import load_spec
+from dsgen._project import render_project
 from dsgen._render import (
     build_plan,
     html_text,
@@ -165,26 +166,32 @@ screens:
 """
 
 
-def _screens(write_spec) -> dict:
-    spec = load_spec(write_spec(SPEC))
-    plan = build_plan(spec, builtin_registry())
-    [screens] = {id(j.context["screens"]): j.context["screens"] for j in plan.jobs}.values()
-    return {s.name.snake: s for s in screens}
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory):
+    path = tmp_path_factory.mktemp("plan") / "dsgen.yaml"
+    path.write_text(SPEC, encoding="utf-8")
+    return build_plan(load_spec(path), builtin_registry())
+
+
+@pytest.fixture(scope="module")
+def screens(plan) -> dict:
+    [views] = {id(j.context["screens"]): j.context["screens"] for j in plan.jobs}.values()
+    return {s.name.snake: s for s in views}
 
 
 def _names(fields) -> list[str]:
     return [f.name.snake for f in fields]
 
 
-def test_options_default_from_the_manifest(write_spec):
-    options = _screens(write_spec)["everyone"].options
+def test_options_default_from_the_manifest(screens):
+    options = screens["everyone"].options
     assert _names(options["list"]) == ["name", "email", "score"]           # {first: 3}
     assert _names(options["detail"]) == ["name", "email", "score", "status", "notes"]  # all
     assert options["search"] == []
 
 
-def test_options_given_keep_their_order(write_spec):
-    options = _screens(write_spec)["picked"].options
+def test_options_given_keep_their_order(screens):
+    options = screens["picked"].options
     assert _names(options["list"]) == ["status", "name"]
     assert _names(options["detail"]) == ["notes"]
     assert _names(options["search"]) == ["email", "status"]
@@ -202,9 +209,7 @@ def test_implicit_fields_in_a_fields_option_are_kept(write_spec):
     assert listed[1].type == "datetime" and listed[1].required
 
 
-def test_screen_jobs_are_rendered_per_screen_and_sorted(write_spec):
-    spec = load_spec(write_spec(SPEC))
-    plan = build_plan(spec, builtin_registry())
+def test_screen_jobs_are_rendered_per_screen_and_sorted(plan):
     paths = [j.path for j in plan.jobs]
     assert paths == sorted(paths)
     assert {"app/screens/everyone.py", "app/screens/picked.py"} <= set(paths)
@@ -243,3 +248,34 @@ def test_render_plan_renders_in_memory(tmp_path, write_spec):
     assert files == {"static.txt": b"as is [[ x ]]\n",
                      "title.py": b'TITLE = "it\'s \\"x\\""\n'}
     assert list(tmp_path.rglob("title.py")) == []
+
+
+def test_spec_strings_survive_a_whole_render(write_spec):
+    # Every language a spec string lands in, through the real blueprints: the generated
+    # Python parses and the generated Jinja templates parse, with the string intact.
+    quoted = json.dumps(NASTY)
+    spec = load_spec(write_spec(f"""\
+        dsgen: 1
+        app: {{name: shop, title: {quoted}}}
+        stores:
+          contact:
+            fields:
+              name: {{type: string, required: true, label: {quoted}}}
+              status: {{type: enum, values: [{quoted}, "b'c"], default: {quoted}}}
+              note: {{type: string, default: {quoted}}}
+        screens:
+          contacts: {{pattern: master-detail, store: contact, title: {quoted},
+                     search: [name, status]}}
+        """))
+    assert spec.app.title == NASTY and check_spec(spec, builtin_registry()) == []
+    files = {f.path: f.content.decode() for f in
+             render_project(spec, builtin_registry(), with_assets=False)}
+    env = jinja2.Environment()
+    python = [p for p in files if p.endswith(".py")]
+    templates = [p for p in files if p.endswith(".html")]
+    assert python and templates
+    for path in python:
+        ast.parse(files[path], filename=path)
+    for path in templates:
+        env.parse(files[path], filename=path)
+    assert py_literal(NASTY) in "".join(files[p] for p in python)
