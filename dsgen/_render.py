@@ -187,6 +187,12 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         store = stores.get(screen.store) if screen.store else None
         screens.append(ScreenView(screen, store, _resolve_options(screen, blueprint, store),
                                   icon=blueprint.icon))
+    detail_routes = {s.store.name.snake: s.route for s in reversed(screens)
+                     if s.pattern == "master-detail" and s.store is not None}
+    for view in stores.values():
+        for f in view.fields:
+            if f.is_ref and not f.is_link:
+                f.ref_route = detail_routes.get(f.ref.name.snake)
     base = {
         "spec": spec,
         "app": spec.app,

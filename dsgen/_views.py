@@ -24,6 +24,9 @@ class FieldView:
     store: StoreView
     info: TypeInfo
     ref: StoreView | None = None
+    # The URL prefix of a master-detail screen showing the referenced store, if any:
+    # lets a ref be shown as a link to the referenced record.
+    ref_route: str | None = None
 
     # The plain attributes templates use most, forwarded from the model.
     @property

@@ -42,7 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 404 and request.method == "GET" and not is_datastar(request):
             return page(
-                request, "error.html", screen="", title="Not found", status_code=404,
+                request,
+                "error.html",
+                screen="",
+                title="Not found",
+                status_code=404,
                 message="There is nothing at this address.",
             )
         if exc.status_code == 404 and is_datastar(request):

@@ -53,8 +53,15 @@ def is_mounted(signals: dict[str, Any], screen: str, q: str) -> bool:
 # browser would get newlines back. CR/LF are safe (they are plain newlines in HTML anyway).
 # U+0085 cannot be rescued this way: HTML maps &#133; to "…" (Windows-1252 legacy).
 _LINE_BREAKERS = str.maketrans(
-    {"\v": "&#11;", "\f": "&#12;", "\x1c": "&#28;", "\x1d": "&#29;", "\x1e": "&#30;",
-     "\u2028": "&#8232;", "\u2029": "&#8233;"}
+    {
+        "\v": "&#11;",
+        "\f": "&#12;",
+        "\x1c": "&#28;",
+        "\x1d": "&#29;",
+        "\x1e": "&#30;",
+        "\u2028": "&#8232;",
+        "\u2029": "&#8233;",
+    }
 )
 
 
@@ -78,12 +85,7 @@ def toast(message: str, level: str = "success") -> DatastarEvent:
 
 def js_string(value: str) -> str:
     """A JS string literal that is also safe inside a <script> element."""
-    return (
-        json.dumps(value)
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-    )
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def push_url(url: str, title: str) -> DatastarEvent:
@@ -167,5 +169,6 @@ def screen_events(html: str, *, screen: str, q: str, selected_id: str) -> list[D
     return [
         patch(html),
         patch(render("_nav.html", active=screen)),
+        patch(render("_crumb.html", active=screen)),
         patch_signals({"view": {"screen": screen, "q": q}, "_selectedId": selected_id}),
     ]
