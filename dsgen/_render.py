@@ -178,6 +178,17 @@ def _resolve(opt: Option, value: Any, store: StoreView | None) -> Any:
     return value
 
 
+# Client-only chrome every generated shell uses; a spec's own values win.
+SHELL_SIGNALS = {"_ui": {"sidebarOpen": True}}
+
+
+def app_signals(spec_signals: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    merged = {ns: dict(values) for ns, values in SHELL_SIGNALS.items()}
+    for namespace, values in spec_signals.items():
+        merged.setdefault(namespace, {}).update(values)
+    return merged
+
+
 def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) -> Plan:
     """Decide every file of the project: blueprint, template, output path and context."""
     stores = store_views(spec)
@@ -199,7 +210,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         "stores": list(stores.values()),
         "screens": screens,
         "nav_screens": [s for s in screens if s.nav],
-        "signals": spec.signals,
+        "signals": app_signals(spec.signals),
         "dsgen_version": __version__,
         "datastar": {"version": DATASTAR_VERSION, "sha256": DATASTAR_SHA256},
         "import_block": import_block,
