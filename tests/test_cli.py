@@ -217,6 +217,19 @@ def test_blueprints_show_prints_the_readme(run, tmp_path, monkeypatch):
     assert run("blueprints", "show", "kanbn").exit_code == 2
 
 
+@pytest.mark.xfail(strict=True, reason="_cli.blueprints_show reads README.md unguarded: a "
+                   "blueprint without one dies with a FileNotFoundError traceback")
+def test_blueprints_show_without_a_readme_is_no_traceback(tmp_path, monkeypatch):
+    folder = tmp_path / "kanban"
+    folder.mkdir()
+    (folder / "blueprint.yml").write_text("id: kanban\nsummary: Cards in columns.\n")
+    registry = Registry({"kanban": load_blueprint(folder)})
+    monkeypatch.setattr(blueprints_module, "builtin_registry", lambda: registry)
+    result = CliRunner().invoke(app, ["blueprints", "show", "kanban"])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Cards in columns." in result.output
+
+
 def test_blueprints_show_every_builtin_pattern(run):
     for blueprint in builtin_registry().patterns:
         result = run("blueprints", "show", blueprint.id)
