@@ -265,6 +265,29 @@ def _link_table_state(store: Store, field: Field) -> dict:
             "indexes": indexes}
 
 
+# The `tabs` pattern (blueprints/tabs) saves the tab order of each screen with `reorder: true`
+# on the server, one row per tab. One table serves every such screen; the generated code
+# names it too.
+TAB_ORDERS = "tab_orders"
+TABS_PATTERN = "tabs"
+
+
+def _tab_orders_table(spec: Spec, tables: dict[str, dict]) -> dict[str, dict]:
+    """{"tab_orders": state} when a tabs screen lets its tabs be reordered, else {}."""
+    if not any(screen.pattern == TABS_PATTERN and screen.options.get("reorder") is True
+               for screen in spec.screens):
+        return {}
+    if TAB_ORDERS in tables:
+        raise MigrationError(f"a store's table is named '{TAB_ORDERS}', which the tabs "
+                             "pattern keeps its tab order in: rename that store")
+    columns = [_column("screen", "text", False, None), _column("position", "integer", False, None),
+               _column("tab", "text", False, None)]
+    constraints = {identifier(f"pk_{TAB_ORDERS}"): {"kind": "primary_key",
+                                                    "columns": ["screen", "tab"]}}
+    return {TAB_ORDERS: {"store": None, "link": None, "realtime": False, "columns": columns,
+                         "constraints": constraints, "indexes": {}}}
+
+
 def schema_state(spec: Spec) -> dict:
     """The JSON-able schema every store of the spec leads to (postgres)."""
     tables: dict[str, dict] = {}
@@ -273,6 +296,7 @@ def schema_state(spec: Spec) -> dict:
         for f in store.fields:
             if f.type is FieldType.REF and f.many:
                 tables[link_table(store, f)] = _link_table_state(store, f)
+    tables.update(_tab_orders_table(spec, tables))
     return {"dsgen_state": STATE_VERSION, "tables": tables}
 
 
