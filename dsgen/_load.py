@@ -310,7 +310,7 @@ def _store(reader: _Reader, parent: CommentedMap, name: str, path: str) -> Store
             if field is not None:
                 fields.append(field)
     realtime = reader.boolean(node, "realtime", path, False)
-    indexes = _indexes(reader, node, path, {f.name.snake for f in fields})
+    indexes = _indexes(reader, node, path, fields)
     return Store(name=Name(name), fields=tuple(fields), realtime=realtime, indexes=indexes,
                  location=loc)
 
@@ -504,7 +504,7 @@ def _plain(value: Any) -> Any:
 
 
 def _indexes(reader: _Reader, node: CommentedMap, path: str,
-             field_names: set[str]) -> tuple[Index, ...]:
+             declared: list[Field]) -> tuple[Index, ...]:
     if "indexes" not in node:
         return ()
     value, loc, full = reader.items(node, "indexes", path)
@@ -512,7 +512,14 @@ def _indexes(reader: _Reader, node: CommentedMap, path: str,
         reader.error(loc, full, f"expected a list of indexes, got {_kind(value)}",
                      "write '- fields: [a, b]'")
         return ()
-    known = sorted(field_names | set(IMPLICIT_FIELDS))
+    by_name = {f.name.snake: f for f in declared}
+    known = sorted(set(by_name) | set(IMPLICIT_FIELDS))
+
+    def link(fname: Any) -> bool:
+        """A many-ref lives in a link table: there is no column to index."""
+        field = by_name.get(fname) if isinstance(fname, str) else None
+        return field is not None and field.many
+
     indexes = []
     for i, item in enumerate(value):
         item_path = f"{full}[{i}]"
@@ -535,6 +542,11 @@ def _indexes(reader: _Reader, node: CommentedMap, path: str,
                 reader.error(reader.item_loc(fields, j) or floc, f"{fpath}[{j}]",
                              f"field '{fname}' is in the index twice", "list each field once")
                 ok = False
+            elif link(fname):
+                reader.error(reader.item_loc(fields, j) or floc, f"{fpath}[{j}]",
+                             f"'{fname}' is a many-ref, kept in a link table: not a column "
+                             "an index can hold", "index columns of the store itself")
+                ok = False
         unique = reader.boolean(item, "unique", item_path, False)
         partial: list[tuple[str, Any]] = []
         if "partial" in item:
@@ -549,6 +561,20 @@ def _indexes(reader: _Reader, node: CommentedMap, path: str,
                     elif isinstance(pvalue, (dict, list)) or _nonfinite(pvalue):
                         reader.error(reader.value_loc(pnode, pname), f"{ppath}.{pname}",
                                      "expected a constant (string, number, boolean or null)")
+                        ok = False
+                    elif link(pname):
+                        reader.error(reader.key_loc(pnode, pname), f"{ppath}.{pname}",
+                                     f"'{pname}' is a many-ref, kept in a link table: not a "
+                                     "column a condition can test",
+                                     "test columns of the store itself")
+                        ok = False
+                    elif pname in by_name and by_name[pname].values and pvalue is not None \
+                            and pvalue not in by_name[pname].values:
+                        values = by_name[pname].values
+                        reader.error(reader.value_loc(pnode, pname), f"{ppath}.{pname}",
+                                     f"{_kind(pvalue)} is not a value of the enum '{pname}', "
+                                     f"expected {one_of(values)}",
+                                     suggest(str(pvalue), values))
                         ok = False
                     else:
                         partial.append((str(pname), _plain(pvalue)))

@@ -442,6 +442,10 @@ CASES += [
                 (7, 39, f"{IX}[0].fields[2]", "field 'status' is in the index twice",
                  "list each field once"),
                 "[{fields: [status, name]}]", "index-field-twice"),
+    _index_case("[{fields: [name], partial: {status: c}}]",
+                (7, 50, f"{IX}[0].partial.status", "'c' is not a value of the enum 'status', "
+                 "expected one of 'a', 'b'", None),
+                "[{fields: [name], partial: {status: b}}]", "index-partial-not-enum-value"),
     _index_case("[{fields: [name], partial: [status]}]",
                 (7, 41, f"{IX}[0].partial", "expected field -> constant (a mapping), got a list",
                  None),
@@ -825,3 +829,30 @@ def test_string_default_within_min_length(write_spec):
     assert found(diagnostics) == [(6, 45, "stores.item.fields.code.default",
                                    "default 'x' does not fit a string field: expected at least "
                                    "2 characters", None)]
+
+
+def test_index_partial_value_suggests_an_enum_value(write_spec):
+    spec, diagnostics, _ = parse(write_spec, """\
+        dsgen: 1
+        app: {name: shop}
+        stores:
+          contact:
+            fields:
+              email: email
+              status: {type: enum, values: [lead, active, churned]}
+              tags: {type: ref, store: contact, many: true}
+            indexes:
+              - {fields: [email], unique: true, partial: {status: actve}}
+              - {fields: [status, tags]}
+              - {fields: [email], partial: {tags: null}}
+              - {fields: [email], partial: {status: null}}
+        """ + SCREENS)
+    assert found(diagnostics) == [
+        (10, 59, "stores.contact.indexes[0].partial.status", "'actve' is not a value of the "
+         "enum 'status', expected one of 'lead', 'active', 'churned'", "did you mean 'active'?"),
+        (11, 27, "stores.contact.indexes[1].fields[1]", "'tags' is a many-ref, kept in a link "
+         "table: not a column an index can hold", "index columns of the store itself"),
+        (12, 37, "stores.contact.indexes[2].partial.tags", "'tags' is a many-ref, kept in a "
+         "link table: not a column a condition can test", "test columns of the store itself"),
+    ]
+    assert [i.partial for i in spec.store("contact").indexes] == [(("status", None),)]
