@@ -266,5 +266,23 @@ def blueprints_show(
     _console.out.print(Markdown(bp.readme.read_text(encoding="utf-8")))
 
 
+@blueprints_app.command("eject")
+def blueprints_eject(
+    pattern: Annotated[str, typer.Argument(help="A blueprint id ('app' for the project "
+                                           "shell).", autocompletion=_complete_patterns)],
+    directory: Annotated[Path, typer.Option("--dir", file_okay=False,
+                                            help="The project (default: here).")] = Path("."),
+) -> None:
+    """Copy a blueprint's templates into .dsgen/blueprints/ to override them per file."""
+    from dsgen import _console
+    from dsgen._project import eject_blueprint
+
+    copied = _run(lambda: eject_blueprint(directory, pattern))
+    for path in copied:
+        _console.err.print(f"  [green]copied[/] {path}")
+    _console.err.print(f"{len(copied)} template(s) copied; edit them, then run 'dsgen update'. "
+                       "Delete a file to go back to the built-in one.")
+
+
 def main() -> None:
     app()

@@ -255,6 +255,7 @@ def add_pattern(dest: Path, pattern: str, *, screen: str | None = None,
     if current.screen(name) is not None:
         raise UsageError(f"screen '{name}' exists already; pick another with --screen")
     body = CommentedMap(pattern=pattern)
+    body.fa.set_block_style()
     if blueprint.store != "none":
         body["store"] = store
     for key, value in options.items():
@@ -277,3 +278,36 @@ def _free_screen_name(spec: Spec, store: str | None, pattern: str) -> str:
         candidate = f"{base}_{pattern.replace('-', '_')}_{n}"
         n += 1
     return candidate
+
+
+def eject_blueprint(dest: Path, pattern: str, *, registry: Registry | None = None) -> list[str]:
+    """Copy a built-in blueprint's templates into the project's `.dsgen/blueprints/<id>/`,
+    where each file overrides the built-in one of the same path. Returns the copied paths;
+    files already there are left alone (they are the user's)."""
+    from dsgen._load import suggest
+    from dsgen._render import OVERRIDE_DIR
+
+    registry = registry or builtin_registry()
+    dest = dest.resolve()
+    if not (dest / SPEC_FILE).is_file():
+        raise UsageError(f"no {SPEC_FILE} in {dest}; run this inside a dsgen project "
+                         "(or pass --dir)")
+    blueprint = registry.blueprints.get(pattern)
+    if blueprint is None:
+        ids = sorted(registry.blueprints)
+        hint = suggest(pattern, ids)
+        raise UsageError(f"unknown blueprint '{pattern}'" + (f" ({hint})" if hint else "") +
+                         f"; blueprints: {', '.join(ids)}")
+    target = dest / OVERRIDE_DIR / blueprint.id / "templates"
+    copied = []
+    for source in sorted(blueprint.templates.rglob("*")):
+        if not source.is_file() or "__pycache__" in source.parts:
+            continue
+        rel = source.relative_to(blueprint.templates)
+        out = target / rel
+        if out.exists():
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(source.read_bytes())
+        copied.append((OVERRIDE_DIR / blueprint.id / "templates" / rel).as_posix())
+    return copied

@@ -20,18 +20,26 @@ from tests._support import ROOT, example_id, example_specs
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
-def venv() -> Path:
+def shared_venv() -> Path:
+    """The one virtualenv every generated project under test installs into."""
     path = Path(os.environ.get("DSGEN_E2E_VENV", ROOT / ".cache" / "e2e-venv"))
     if not (path / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("the generated projects' browser tests need Debian's chromium: "
                     "apt-get install -y chromium (make test does it when run as root)")
+    if shutil.which("make") is None:
+        pytest.fail("make is required")
     return path
 
 
-def _make_test(project: Path, venv: Path) -> None:
+@pytest.fixture(scope="session")
+def venv() -> Path:
+    return shared_venv()
+
+
+def make_test(project: Path, venv: Path) -> None:
+    """Run the generated project's own `make test`; fail with its output if it fails."""
     result = subprocess.run(
         ["make", "test", f"VENV={venv}"], cwd=project, capture_output=True, text=True,
         timeout=1800, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
@@ -44,15 +52,13 @@ def _make_test(project: Path, venv: Path) -> None:
 
 
 def test_starter_project(tmp_path, venv):
-    if shutil.which("make") is None:
-        pytest.fail("make is required")
     outcome = new_project("starter", dest=tmp_path / "starter")
     assert outcome.written
-    _make_test(outcome.project, venv)
+    make_test(outcome.project, venv)
 
 
 @pytest.mark.parametrize("example", example_specs(), ids=example_id)
 def test_example_project(example, tmp_path, venv):
     outcome = new_project(example.stem, dest=tmp_path / example.stem, spec_path=example)
     assert outcome.written
-    _make_test(outcome.project, venv)
+    make_test(outcome.project, venv)
