@@ -297,7 +297,54 @@ def schema_state(spec: Spec) -> dict:
             if f.type is FieldType.REF and f.many:
                 tables[link_table(store, f)] = _link_table_state(store, f)
     tables.update(_tab_orders_table(spec, tables))
-    return {"dsgen_state": STATE_VERSION, "tables": tables}
+    extensions: set[str] = set()
+    for table, name, definition in _no_overlap_constraints(spec):
+        tables[table]["constraints"][name] = definition
+        if definition["columns"]:
+            extensions.add("btree_gist")  # `uuid WITH =` in a GiST index needs it
+    state: dict[str, Any] = {"dsgen_state": STATE_VERSION, "tables": tables}
+    if extensions:  # only when used: states written before extensions existed stay equal
+        state["extensions"] = sorted(extensions)
+    return state
+
+
+NO_OVERLAP_PATTERNS = ("date-range",)
+
+
+def _no_overlap_constraints(spec: Spec) -> list[tuple[str, str, dict]]:
+    """(table, name, definition) of the exclusion constraint of each date-range screen.
+
+    "No two rows of the same resource overlap" must hold under concurrency, so the database
+    enforces it: EXCLUDE USING gist (resource WITH =, daterange(start, end, '[)') WITH &&).
+    The end is exclusive (hotel nights: a stay ending on the 5th and one starting on the 5th
+    do not overlap). Rows missing a date are left out (a NULL bound would mean "unbounded").
+    Screens whose options do not fit are skipped: check_spec reports them.
+    """
+    out = []
+    for screen in spec.screens:
+        if screen.pattern not in NO_OVERLAP_PATTERNS or not screen.store:
+            continue
+        store = spec.store(screen.store)
+        if store is None:
+            continue
+        start = store.field(str(screen.options.get("start")))
+        end = store.field(str(screen.options.get("end")))
+        resource = screen.options.get("resource")
+        ref = store.field(str(resource)) if resource is not None else None
+        if start is None or end is None or start is end or any(
+                f.type is not FieldType.DATE for f in (start, end)):
+            continue
+        if resource is not None and (ref is None or ref.type is not FieldType.REF or ref.many):
+            continue
+        columns = [ref.name.snake] if ref is not None else []
+        bounds = [start.name.snake, end.name.snake]
+        where = [[f.name.snake, "NOT NULL"] for f in (start, end) if not f.required]
+        table = store.name.table
+        name = identifier(f"ex_{table}_{'_'.join(columns + bounds)}")
+        out.append((table, name, {"kind": "exclude", "using": "gist", "columns": columns,
+                                  "range": bounds, "range_type": "daterange", "bounds": "[)",
+                                  "where": where}))
+    return out
 
 
 def empty_state() -> dict:
@@ -331,9 +378,20 @@ def check_sql(check: dict) -> str:
 
 
 def where_sql(where: list) -> str:
+    # "NULL" / "NOT NULL" are sentinels: a constant is always a quoted or numeric literal.
     return " AND ".join(
-        f"{quote_ident(c)} IS NULL" if v == "NULL" else f"{quote_ident(c)} = {v}"
+        f"{quote_ident(c)} IS NULL" if v == "NULL" else
+        f"{quote_ident(c)} IS NOT NULL" if v == "NOT NULL" else f"{quote_ident(c)} = {v}"
         for c, v in where)
+
+
+def exclude_sql(d: dict) -> str:
+    """`EXCLUDE USING gist (...)` of an exclusion constraint definition."""
+    items = [f"{quote_ident(c)} WITH =" for c in d["columns"]]
+    start, end = (quote_ident(c) for c in d["range"])
+    items.append(f"{d['range_type']}({start}, {end}, {_quote_literal(d['bounds'])}) WITH &&")
+    sql = f"EXCLUDE USING {d['using']} ({', '.join(items)})"
+    return sql + (f" WHERE ({where_sql(d['where'])})" if d["where"] else "")
 
 
 # -- operations -----------------------------------------------------------------------------
@@ -521,9 +579,27 @@ class RenameIndex(Op):
         return f"rename index {self.name} -> {self.new}"
 
 
+@dataclass(frozen=True)
+class CreateExtension(Op):
+    """A PostgreSQL extension the schema needs (`table` is unused: extensions are global)."""
+
+    name: str
+
+    def summary(self) -> str:
+        return f"create extension {self.name}"
+
+
+@dataclass(frozen=True)
+class DropExtension(Op):
+    name: str
+
+    def summary(self) -> str:
+        return f"drop extension {self.name}"
+
+
 def _constraint_kind(definition: dict) -> str:
     return {"primary_key": "primary key", "foreign_key": "foreign key", "unique": "unique",
-            "check": "check"}[definition["kind"]]
+            "check": "check", "exclude": "exclusion constraint"}[definition["kind"]]
 
 
 def _column_sql(column: dict) -> str:
@@ -572,6 +648,8 @@ def _rename_columns_in(table: dict, old: str, new: str) -> None:
             definition["column"] = new
         if "where" in definition:
             definition["where"] = [[new if c == old else c, v] for c, v in definition["where"]]
+        if "range" in definition:
+            definition["range"] = [new if c == old else c for c in definition["range"]]
 
 
 def _columns(table: dict) -> dict[str, dict]:
@@ -700,6 +778,11 @@ def diff_states(old: dict, new: dict, *, renames: dict[str, dict[str, str]] | No
     for table_name in sorted(set(cur) & set(want)):
         _diff_table(table_name, cur[table_name], want[table_name], phase, problems)
         phase["alter"].extend(_realtime_ops(cur[table_name], want[table_name]))
+
+    # 4. Extensions: made before the tables and constraints that use them, dropped after.
+    had, has = set(old.get("extensions", ())), set(new.get("extensions", ()))
+    phase["create_table"][:0] = [CreateExtension("", e) for e in sorted(has - had)]
+    phase["drop_table"].extend(DropExtension("", e) for e in sorted(had - has))
 
     ops = [op for ops in phase.values() for op in ops]
     losses = [op.loss for op in ops if op.loss] if not allow_destructive else []
@@ -895,6 +978,10 @@ def default_message(ops: list[Op], first: bool) -> str:
             phrase = f"alter {op.column}"
         elif isinstance(op, (CreateIndex, DropIndex)):
             phrase = f"index {op.table}"
+        elif isinstance(op, AddConstraint) and op.definition["kind"] == "exclude":
+            phrase = f"no overlapping {op.table}"
+        elif isinstance(op, DropConstraint) and op.definition["kind"] == "exclude":
+            phrase = f"allow overlapping {op.table}"
         else:
             continue
         if phrase not in phrases:
@@ -1064,6 +1151,9 @@ def _add_constraint(table: str, name: str, d: dict) -> Call:
         return Call("op.create_unique_constraint", (name, table, list(d["columns"])))
     if d["kind"] == "check":
         return Call("op.create_check_constraint", (name, table, _text_sql(check_sql(d))))
+    if d["kind"] == "exclude":
+        return _execute(f"ALTER TABLE {quote_ident(table)} ADD CONSTRAINT {quote_ident(name)} "
+                        f"{exclude_sql(d)}")
     return Call("op.create_foreign_key",
                 (name, table, d["ref_table"], list(d["columns"]), list(d["ref_columns"])),
                 (("ondelete", d["ondelete"]),))
@@ -1074,6 +1164,8 @@ _DROP_TYPE = {"primary_key": "primary", "unique": "unique", "check": "check",
 
 
 def _drop_constraint(table: str, name: str, d: dict) -> Call:
+    if d["kind"] not in _DROP_TYPE:  # an exclusion constraint: no type_ is needed
+        return Call("op.drop_constraint", (name, table))
     return Call("op.drop_constraint", (name, table), (("type_", _DROP_TYPE[d["kind"]]),))
 
 
@@ -1086,6 +1178,9 @@ def _create_table(table: str, state: dict, deferred: tuple[str, ...]) -> list[Ca
             if d["kind"] == kind and name not in deferred:
                 items.append(_sa_constraint(name, d))
     calls = [Call("op.create_table", tuple(items))]
+    # Exclusion constraints have no SQLAlchemy construct Alembic renders plainly: SQL text.
+    calls += [_add_constraint(table, n, d) for n, d in sorted(state["constraints"].items())
+              if d["kind"] == "exclude"]
     return calls + [_create_index(table, n, d) for n, d in sorted(state["indexes"].items())]
 
 
@@ -1156,6 +1251,11 @@ def render_up(op: Op) -> list[Any]:
         return [Call("op.drop_index", (op.name,), (("table_name", op.table),))]
     if isinstance(op, RenameIndex):
         return [_execute(f"ALTER INDEX {quote_ident(op.name)} RENAME TO {quote_ident(op.new)}")]
+    if isinstance(op, CreateExtension):
+        return [_execute(f"CREATE EXTENSION IF NOT EXISTS {quote_ident(op.name)}")]
+    if isinstance(op, DropExtension):
+        # Without CASCADE: if something else came to use the extension, this fails loudly.
+        return [_execute(f"DROP EXTENSION IF EXISTS {quote_ident(op.name)}")]
     raise TypeError(f"unknown op {op!r}")
 
 
@@ -1194,6 +1294,10 @@ def render_down(op: Op) -> list[Any]:
         return [_create_index(op.table, op.name, op.definition)]
     if isinstance(op, RenameIndex):
         return render_up(RenameIndex(op.table, op.new, op.name))
+    if isinstance(op, CreateExtension):
+        return render_up(DropExtension(op.table, op.name))
+    if isinstance(op, DropExtension):
+        return render_up(CreateExtension(op.table, op.name))
     raise TypeError(f"unknown op {op!r}")
 
 
