@@ -130,9 +130,22 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates cached across runs (compiling is most of a render's time)."""
+    from dsgen._assets import cache_dir
+
+    folder = cache_dir() / "jinja" / __version__
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def make_environment(search_path: list[Path]) -> jinja2.Environment:
     """dsgen's own delimiters ([[ ]], [% %], [# #]) keep generated `{{ }}` intact."""
     env = jinja2.Environment(
+        bytecode_cache=_bytecode_cache(),
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         block_start_string="[%", block_end_string="%]",
         variable_start_string="[[", variable_end_string="]]",
@@ -223,7 +236,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         for template in _templates(blueprint, project_dir):
             path_template = template[: -len(TEMPLATE_SUFFIX)] if template.endswith(
                 TEMPLATE_SUFFIX) else template
-            names = jinja2.meta.find_undeclared_variables(env.parse(path_template))
+            names = _path_variables(env, path_template)
             if "screen" in names:
                 targets = [{"screen": s, "store": s.store, "options": s.options}
                            for s in screens if s.pattern == blueprint.id]
@@ -233,7 +246,8 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
                 targets = [{}]
             for extra in targets:
                 context = {**base, **extra}
-                path = env.from_string(path_template).render(context)
+                path = _path_template(env, path_template).render(context) \
+                    if names else path_template
                 jobs.append(Job(blueprint, template, path, context))
     seen: dict[str, Job] = {}
     for job in jobs:
@@ -245,6 +259,22 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         seen[job.path] = job
     jobs.sort(key=lambda j: j.path)
     return Plan(spec=spec, jobs=tuple(jobs), assets=(DATASTAR_PATH,), project_dir=project_dir)
+
+
+_PATHS: dict[tuple[int, str], jinja2.Template] = {}
+
+
+def _path_variables(env: jinja2.Environment, path_template: str) -> set[str]:
+    if "[[" not in path_template:
+        return set()
+    return jinja2.meta.find_undeclared_variables(env.parse(path_template))
+
+
+def _path_template(env: jinja2.Environment, path_template: str) -> jinja2.Template:
+    key = (id(env), path_template)
+    if key not in _PATHS:
+        _PATHS[key] = env.from_string(path_template)
+    return _PATHS[key]
 
 
 def _search_path(blueprint: Blueprint, project_dir: Path | None) -> list[Path]:
