@@ -263,7 +263,15 @@ def blueprints_show(
         return bp
 
     bp = _run(find)
-    _console.out.print(Markdown(bp.readme.read_text(encoding="utf-8")))
+    if bp.readme.is_file():
+        _console.out.print(Markdown(bp.readme.read_text(encoding="utf-8")))
+        return
+    # No README: say what the manifest knows.
+    lines = [f"# {bp.id}", "", bp.summary, "", "| option | type | default | meaning |",
+             "|---|---|---|---|"]
+    lines += [f"| `{o.name}`{' (required)' if o.required else ''} | {o.type} | "
+              f"{o.default if o.default is not None else ''} | {o.doc} |" for o in bp.options]
+    _console.out.print(Markdown("\n".join(lines)))
 
 
 @blueprints_app.command("eject")

@@ -217,8 +217,6 @@ def test_blueprints_show_prints_the_readme(run, tmp_path, monkeypatch):
     assert run("blueprints", "show", "kanbn").exit_code == 2
 
 
-@pytest.mark.xfail(strict=True, reason="_cli.blueprints_show reads README.md unguarded: a "
-                   "blueprint without one dies with a FileNotFoundError traceback")
 def test_blueprints_show_without_a_readme_is_no_traceback(tmp_path, monkeypatch):
     folder = tmp_path / "kanban"
     folder.mkdir()
