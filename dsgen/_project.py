@@ -298,16 +298,18 @@ def eject_blueprint(dest: Path, pattern: str, *, registry: Registry | None = Non
         hint = suggest(pattern, ids)
         raise UsageError(f"unknown blueprint '{pattern}'" + (f" ({hint})" if hint else "") +
                          f"; blueprints: {', '.join(ids)}")
-    target = dest / OVERRIDE_DIR / blueprint.id / "templates"
+    target = dest / OVERRIDE_DIR / blueprint.id
     copied = []
-    for source in sorted(blueprint.templates.rglob("*")):
+    sources = [p for folder in ("templates", "backends") if (blueprint.root / folder).is_dir()
+               for p in sorted((blueprint.root / folder).rglob("*"))]
+    for source in sources:
         if not source.is_file() or "__pycache__" in source.parts:
             continue
-        rel = source.relative_to(blueprint.templates)
+        rel = source.relative_to(blueprint.root)
         out = target / rel
         if out.exists():
             continue
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(source.read_bytes())
-        copied.append((OVERRIDE_DIR / blueprint.id / "templates" / rel).as_posix())
+        copied.append((OVERRIDE_DIR / blueprint.id / rel).as_posix())
     return copied

@@ -232,8 +232,8 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
     used = [b for b in registry.project] + [
         registry.blueprints[p] for p in sorted({s.pattern for s in spec.screens})]
     for blueprint in used:
-        env = _environment(blueprint, project_dir)
-        for template in _templates(blueprint, project_dir):
+        env = _environment(blueprint, project_dir, spec.app.backend.value)
+        for template in _templates(blueprint, project_dir, spec.app.backend.value):
             path_template = template[: -len(TEMPLATE_SUFFIX)] if template.endswith(
                 TEMPLATE_SUFFIX) else template
             names = _path_variables(env, path_template)
@@ -277,29 +277,31 @@ def _path_template(env: jinja2.Environment, path_template: str) -> jinja2.Templa
     return _PATHS[key]
 
 
-def _search_path(blueprint: Blueprint, project_dir: Path | None) -> list[Path]:
-    paths = []
-    if project_dir is not None:
-        override = project_dir / OVERRIDE_DIR / blueprint.id / "templates"
-        if override.is_dir():
-            paths.append(override)
-    paths.append(blueprint.templates)
-    return paths
+def _search_path(blueprint: Blueprint, project_dir: Path | None, backend: str) -> list[Path]:
+    """Where templates are looked up, first match wins: the project's overrides
+    (`.dsgen/blueprints/<id>/`), then the blueprint; in each, the backend's own files
+    (`backends/<backend>/`: repositories, migrations, database fixtures) before the shared
+    `templates/` (screens and pages, the same for every backend)."""
+    bases = [project_dir / OVERRIDE_DIR / blueprint.id] if project_dir is not None else []
+    bases.append(blueprint.root)
+    return [folder for base in bases
+            for folder in (base / "backends" / backend, base / "templates") if folder.is_dir()]
 
 
 _ENVS: dict[tuple, jinja2.Environment] = {}
 
 
-def _environment(blueprint: Blueprint, project_dir: Path | None) -> jinja2.Environment:
-    key = tuple(_search_path(blueprint, project_dir))
+def _environment(blueprint: Blueprint, project_dir: Path | None,
+                 backend: str) -> jinja2.Environment:
+    key = tuple(_search_path(blueprint, project_dir, backend))
     if key not in _ENVS:
         _ENVS[key] = make_environment(list(key))
     return _ENVS[key]
 
 
-def _templates(blueprint: Blueprint, project_dir: Path | None) -> list[str]:
+def _templates(blueprint: Blueprint, project_dir: Path | None, backend: str) -> list[str]:
     found: set[str] = set()
-    for root in _search_path(blueprint, project_dir):
+    for root in _search_path(blueprint, project_dir, backend):
         for p in root.rglob("*"):
             rel = p.relative_to(root)
             # `_include/` holds dsgen-side partials that other templates include.
@@ -315,7 +317,7 @@ def render_plan(plan: Plan) -> list[RenderedFile]:
     """Render every job in memory (pure: reads templates, writes nothing)."""
     files = []
     for job in plan.jobs:
-        env = _environment(job.blueprint, plan.project_dir)
+        env = _environment(job.blueprint, plan.project_dir, plan.spec.app.backend.value)
         if job.template.endswith(TEMPLATE_SUFFIX):
             try:
                 text = env.get_template(job.template).render(job.context)
