@@ -201,7 +201,7 @@ def db(
     for op in migration.ops:
         _console.err.print(f"  {op.summary()}", markup=False)
     if not dry_run:
-        _console.err.print("apply it with [bold]make migrate[/] (or `alembic upgrade head`)")
+        _console.err.print("apply it with [bold]make migrate[/] (make dev applies it too)")
 
 
 @app.command()

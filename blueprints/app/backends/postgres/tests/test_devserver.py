@@ -50,3 +50,14 @@ def test_main_migrates_then_serves(monkeypatch):
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(("run", app, kw["reload"])))
     devserver.main(["--port", "9999"])
     assert calls == [("migrate", "postgresql://x/app"), ("run", "app.main:app", True)]
+
+
+def test_migrate_only_does_not_serve(monkeypatch):
+    calls = []
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x/app")
+    monkeypatch.setattr(devserver, "migrate", lambda url: calls.append(("migrate", url)))
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(("run", app)))
+    devserver.main(["--migrate-only"])
+    assert calls == [("migrate", "postgresql://x/app")]
