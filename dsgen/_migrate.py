@@ -288,6 +288,37 @@ def _tab_orders_table(spec: Spec, tables: dict[str, dict]) -> dict[str, dict]:
                          "constraints": constraints, "indexes": {}}}
 
 
+# The `wizard` pattern (blueprints/wizard) keeps every unfinished wizard on the server, one
+# row per draft: the draft id in the URL is what lets a refresh, the back button or another
+# device resume it. One table serves every wizard screen (`screen` tells them apart); the
+# generated code names it too. The index serves both the expiry sweep and the drafts list.
+WIZARD_DRAFTS = "wizard_drafts"
+WIZARD_PATTERN = "wizard"
+
+
+def _wizard_drafts_table(spec: Spec, tables: dict[str, dict]) -> dict[str, dict]:
+    """{"wizard_drafts": state} when a screen of the spec is a wizard, else {}."""
+    if not any(screen.pattern == WIZARD_PATTERN for screen in spec.screens):
+        return {}
+    if WIZARD_DRAFTS in tables:
+        raise MigrationError(f"a store's table is named '{WIZARD_DRAFTS}', which the wizard "
+                             "pattern keeps its drafts in: rename that store")
+    columns = [_column("id", "uuid", False, "uuidv7()"), _column("screen", "text", False, None),
+               _column("step", "integer", False, "1"),
+               _column("data", "jsonb", False, "'{}'::jsonb"),
+               _column("created_at", "timestamptz", False, "now()"),
+               _column("updated_at", "timestamptz", False, "now()")]
+    constraints = {
+        identifier(f"pk_{WIZARD_DRAFTS}"): {"kind": "primary_key", "columns": ["id"]},
+        identifier(f"ck_{WIZARD_DRAFTS}_step_range"): {
+            "kind": "check", "check": "range", "column": "step", "min": 1, "max": None},
+    }
+    indexes = {identifier(f"ix_{WIZARD_DRAFTS}_screen_updated_at"): {
+        "columns": ["screen", "updated_at"], "unique": False, "where": []}}
+    return {WIZARD_DRAFTS: {"store": None, "link": None, "realtime": False, "columns": columns,
+                            "constraints": constraints, "indexes": indexes}}
+
+
 def schema_state(spec: Spec) -> dict:
     """The JSON-able schema every store of the spec leads to (postgres)."""
     tables: dict[str, dict] = {}
@@ -296,6 +327,7 @@ def schema_state(spec: Spec) -> dict:
         for f in store.fields:
             if f.type is FieldType.REF and f.many:
                 tables[link_table(store, f)] = _link_table_state(store, f)
+    tables.update(_wizard_drafts_table(spec, tables))
     tables.update(_tab_orders_table(spec, tables))
     extensions: set[str] = set()
     for table, name, definition in _no_overlap_constraints(spec):
