@@ -324,6 +324,8 @@ def render_plan(plan: Plan) -> list[RenderedFile]:
             except jinja2.TemplateError as exc:
                 raise DsgenError(f"blueprint {job.blueprint.id}: template {job.template} "
                                  f"failed: {exc}") from exc
+            if not text.strip():
+                continue  # a template that renders nothing is a file this spec does not need
             text = _BLANK_RUNS.sub("\n\n\n", text)
             data = text.encode("utf-8")
         else:
