@@ -18,14 +18,17 @@ def create_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection[DictR
         settings.database_url,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
-        kwargs={"row_factory": dict_row},
+        # Autocommit: a plain query commits at once, and `async with conn.transaction()`
+        # is a real transaction (not a savepoint of an implicit one that would commit only
+        # after the response has streamed, letting the browser see uncommitted changes).
+        kwargs={"row_factory": dict_row, "autocommit": True},
         connection_class=AsyncConnection[DictRow],
         open=False,
     )
 
 
 async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[DictRow]]:
-    """A pooled connection for one request; committed when the handler returns normally."""
+    """A pooled connection for one request (autocommit: group writes in conn.transaction())."""
     pool: AsyncConnectionPool[Any] = request.app.state.pool
     async with pool.connection() as conn:
         yield conn

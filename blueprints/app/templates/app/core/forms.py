@@ -76,6 +76,9 @@ def _message(error: Any) -> str:
     ctx = error.get("ctx") or {}
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
         return "This field is required."
+    if error.get("input") is None and kind.endswith("_type"):
+        # A blank input (Blank turned it into None) for a field that needs a value.
+        return "This field is required."
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     if kind == "literal_error":
