@@ -191,6 +191,16 @@ def _resolve(opt: Option, value: Any, store: StoreView | None) -> Any:
     return value
 
 
+def _pattern_tables(spec: Spec) -> list[str]:
+    """Tables the patterns need beyond the stores (wizard drafts, tab orders), by name."""
+    if spec.app.backend.value != "postgres":
+        return []
+    from dsgen._migrate import schema_state
+
+    tables = schema_state(spec)["tables"]
+    return sorted(n for n, t in tables.items() if not t.get("store") and not t.get("link"))
+
+
 # Client-only chrome every generated shell uses; a spec's own values win.
 SHELL_SIGNALS = {"_ui": {"sidebarOpen": True}}
 
@@ -218,6 +228,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
             if f.is_ref and not f.is_link:
                 f.ref_route = detail_routes.get(f.ref.name.snake)
     base = {
+        "pattern_tables": _pattern_tables(spec),
         "spec": spec,
         "app": spec.app,
         "stores": list(stores.values()),
