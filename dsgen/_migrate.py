@@ -721,8 +721,151 @@ def _create_order(tables: dict[str, dict], names: set[str]) -> tuple[list[str], 
 
 
 def _realtime_ops(old: dict | None, new: dict | None) -> list[Op]:
-    """The realtime plumbing seam (see `_store_table`): no ops for the flag yet."""
+    """The realtime plumbing seam of the table diff: the table diff stays about tables; the
+    plumbing (events log, triggers) is planned by `realtime_ops` on whole states."""
     return []
+
+
+# -- realtime plumbing ------------------------------------------------------------------------
+#
+# A realtime store's table gets `"realtime_channel": <table>` in its state, and the state gets
+# `"realtime_log": "realtime_events"` while at least one table is realtime. Both are derived
+# from the flag when the state is built, and compared as entries of their own, so a head that
+# says `realtime: true` but predates the plumbing (no channel entry) gets it at the next
+# revision.
+
+REALTIME_LOG = "realtime_events"
+
+
+def _realtime_state(state: dict) -> dict:
+    """Mark realtime tables and the events log in a freshly built state (in place)."""
+    channels = False
+    for name, table in state["tables"].items():
+        if table.get("realtime"):
+            if name == REALTIME_LOG:
+                raise MigrationError(f"a store's table may not be called {REALTIME_LOG!r} when "
+                                     "realtime is on: rename that store")
+            table["realtime_channel"] = name
+            channels = True
+    if channels:
+        state["realtime_log"] = REALTIME_LOG
+    return state
+
+
+@dataclass(frozen=True)
+class CreateRealtimeLog(Op):
+    """The `realtime_events` change log, its ordering/capture/prune functions."""
+
+    def summary(self) -> str:
+        return f"create realtime events log {self.table} (+ functions)"
+
+
+@dataclass(frozen=True)
+class DropRealtimeLog(Op):
+    def summary(self) -> str:
+        return f"drop realtime events log {self.table} (+ functions)"
+
+
+@dataclass(frozen=True)
+class EnableRealtime(Op):
+    channel: str
+
+    def summary(self) -> str:
+        return f"realtime on {self.table} (triggers -> {REALTIME_LOG}, channel {self.channel})"
+
+
+@dataclass(frozen=True)
+class DisableRealtime(Op):
+    channel: str
+
+    def summary(self) -> str:
+        return f"realtime off {self.table} (drop its triggers)"
+
+
+def realtime_ops(old: dict, new: dict) -> tuple[list[Op], list[Op]]:
+    """(ops to run before the schema ops, ops to run after them) for the realtime plumbing.
+
+    Triggers go before their table is dropped (or the log is), come after it is created;
+    the log is created first and dropped last, so every downgrade replays cleanly in reverse.
+    """
+    before: list[Op] = []
+    after: list[Op] = []
+    had, has = old.get("realtime_log"), new.get("realtime_log")
+    if has and not had:
+        before.append(CreateRealtimeLog(has))
+    old_tables, new_tables = old.get("tables", {}), new.get("tables", {})
+    for name in sorted(set(old_tables) | set(new_tables)):
+        was = (old_tables.get(name) or {}).get("realtime_channel")
+        now = (new_tables.get(name) or {}).get("realtime_channel")
+        if was and was != now:
+            before.append(DisableRealtime(name, was))
+        if now and was != now:
+            after.append(EnableRealtime(name, now))
+    if had and not has:
+        after.append(DropRealtimeLog(had))
+    return before, after
+
+
+_REALTIME_LOG_SQL = (
+    f"CREATE TABLE {REALTIME_LOG} (id bigint GENERATED ALWAYS AS IDENTITY, "
+    "channel text NOT NULL, op text NOT NULL, record_id uuid, "
+    "at timestamptz NOT NULL DEFAULT now(), "
+    f"CONSTRAINT pk_{REALTIME_LOG} PRIMARY KEY (id), "
+    f"CONSTRAINT ck_{REALTIME_LOG}_op CHECK (op IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')))",
+    # Replay for one channel after an id (a reconnecting browser): index-only scan.
+    f"CREATE INDEX ix_{REALTIME_LOG}_channel_id ON {REALTIME_LOG} (channel, id) "
+    "INCLUDE (op, record_id)",
+    # Retention finds the newest event older than the window.
+    f"CREATE INDEX ix_{REALTIME_LOG}_at ON {REALTIME_LOG} (at)",
+    # One transaction at a time appends events, from its first realtime statement to its
+    # commit, so event ids are handed out in commit order (a reader never skips an id).
+    "CREATE FUNCTION realtime_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    f"PERFORM pg_advisory_xact_lock(hashtextextended('{REALTIME_LOG}', 0)); RETURN NULL; "
+    "END $$",
+    # The event row is written in the writer's transaction; the NOTIFY is only a wake-up.
+    "CREATE FUNCTION realtime_capture() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "DECLARE channel text := TG_ARGV[0]; rid uuid; BEGIN "
+    "IF TG_OP = 'DELETE' THEN rid := OLD.id; ELSIF TG_OP <> 'TRUNCATE' THEN rid := NEW.id; "
+    f"END IF; INSERT INTO {REALTIME_LOG} (channel, op, record_id) VALUES (channel, TG_OP, rid); "
+    "PERFORM pg_notify('realtime_' || channel, ''); RETURN NULL; END $$",
+    # Retention: deletes a prefix of ids older than `keep`, always keeps the newest event,
+    # one caller at a time.
+    "CREATE FUNCTION realtime_prune(keep interval) RETURNS bigint LANGUAGE plpgsql AS $$ "
+    "DECLARE cutoff bigint; newest bigint; deleted bigint; BEGIN "
+    "IF NOT pg_try_advisory_xact_lock(hashtextextended('realtime_prune', 0)) THEN RETURN 0; "
+    f"END IF; SELECT id INTO cutoff FROM {REALTIME_LOG} WHERE at < now() - keep "
+    f"ORDER BY at DESC LIMIT 1; SELECT max(id) INTO newest FROM {REALTIME_LOG}; "
+    "IF cutoff IS NULL THEN RETURN 0; END IF; cutoff := least(cutoff, newest - 1); "
+    f"DELETE FROM {REALTIME_LOG} WHERE id <= cutoff; GET DIAGNOSTICS deleted = ROW_COUNT; "
+    "RETURN deleted; END $$",
+)
+_REALTIME_LOG_DROP = (
+    "DROP FUNCTION realtime_prune(interval)",
+    "DROP FUNCTION realtime_capture()",
+    "DROP FUNCTION realtime_order()",
+    f"DROP TABLE {REALTIME_LOG}",
+)
+
+
+def _realtime_triggers(table: str, channel: str) -> list[Call]:
+    t, ch = quote_ident(table), _quote_literal(channel)
+    return [
+        _execute(f"CREATE TRIGGER {quote_ident(identifier(table + '_realtime_order'))} "
+                 f"BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {t} "
+                 "FOR EACH STATEMENT EXECUTE FUNCTION realtime_order()"),
+        _execute(f"CREATE TRIGGER {quote_ident(identifier(table + '_realtime_capture'))} "
+                 f"AFTER INSERT OR UPDATE OR DELETE ON {t} "
+                 f"FOR EACH ROW EXECUTE FUNCTION realtime_capture({ch})"),
+        _execute(f"CREATE TRIGGER {quote_ident(identifier(table + '_realtime_truncate'))} "
+                 f"AFTER TRUNCATE ON {t} FOR EACH STATEMENT EXECUTE FUNCTION "
+                 f"realtime_capture({ch})"),
+    ]
+
+
+def _realtime_untriggers(table: str) -> list[Call]:
+    return [_execute(f"DROP TRIGGER IF EXISTS "
+                     f"{quote_ident(identifier(table + '_realtime_' + suffix))} "
+                     f"ON {quote_ident(table)}") for suffix in ("truncate", "capture", "order")]
 
 
 def diff_states(old: dict, new: dict, *, renames: dict[str, dict[str, str]] | None = None,
@@ -1014,6 +1157,10 @@ def default_message(ops: list[Op], first: bool) -> str:
             phrase = f"no overlapping {op.table}"
         elif isinstance(op, DropConstraint) and op.definition["kind"] == "exclude":
             phrase = f"allow overlapping {op.table}"
+        elif isinstance(op, EnableRealtime):
+            phrase = f"realtime {op.table}"
+        elif isinstance(op, DisableRealtime):
+            phrase = f"no realtime {op.table}"
         else:
             continue
         if phrase not in phrases:
@@ -1033,9 +1180,11 @@ def plan_migration(spec: Spec, versions_dir: Path, *, message: str | None = None
                              f"backend is '{spec.app.backend.value}'")
     revisions = read_history(versions_dir)
     head = head_revision(revisions)
-    new = schema_state(spec)
-    ops = diff_states(recorded_state(revisions, head), new, renames=spec_renames(spec),
-                      allow_destructive=allow_destructive)
+    new = _realtime_state(schema_state(spec))
+    old = recorded_state(revisions, head)
+    ops = diff_states(old, new, renames=spec_renames(spec), allow_destructive=allow_destructive)
+    first, last = realtime_ops(old, new)
+    ops = first + ops + last
     if not ops:
         return None
     numbers = [int(r.revision) for r in revisions if r.revision.isdigit()]
@@ -1285,6 +1434,14 @@ def render_up(op: Op) -> list[Any]:
         return [_execute(f"ALTER INDEX {quote_ident(op.name)} RENAME TO {quote_ident(op.new)}")]
     if isinstance(op, CreateExtension):
         return [_execute(f"CREATE EXTENSION IF NOT EXISTS {quote_ident(op.name)}")]
+    if isinstance(op, CreateRealtimeLog):
+        return [_execute(sql) for sql in _REALTIME_LOG_SQL]
+    if isinstance(op, DropRealtimeLog):
+        return [_execute(sql) for sql in _REALTIME_LOG_DROP]
+    if isinstance(op, EnableRealtime):
+        return list(_realtime_triggers(op.table, op.channel))
+    if isinstance(op, DisableRealtime):
+        return list(_realtime_untriggers(op.table))
     if isinstance(op, DropExtension):
         # Without CASCADE: if something else came to use the extension, this fails loudly.
         return [_execute(f"DROP EXTENSION IF EXISTS {quote_ident(op.name)}")]
@@ -1328,6 +1485,14 @@ def render_down(op: Op) -> list[Any]:
         return render_up(RenameIndex(op.table, op.new, op.name))
     if isinstance(op, CreateExtension):
         return render_up(DropExtension(op.table, op.name))
+    if isinstance(op, CreateRealtimeLog):
+        return render_up(DropRealtimeLog(op.table))
+    if isinstance(op, DropRealtimeLog):
+        return render_up(CreateRealtimeLog(op.table))
+    if isinstance(op, EnableRealtime):
+        return render_up(DisableRealtime(op.table, op.channel))
+    if isinstance(op, DisableRealtime):
+        return render_up(EnableRealtime(op.table, op.channel))
     if isinstance(op, DropExtension):
         return render_up(CreateExtension(op.table, op.name))
     raise TypeError(f"unknown op {op!r}")
@@ -1401,7 +1566,7 @@ def render_revision(ops: list[Op], state: dict, *, revision: str, down_revision:
         "",
         "from collections.abc import Sequence",
         "",
-        "import sqlalchemy as sa",
+        *(["import sqlalchemy as sa"] if any("sa." in ln for ln in up + down) else []),
         "from alembic import op",
         *(["from sqlalchemy.dialects import postgresql"] if uses_pg else []),
         "",
