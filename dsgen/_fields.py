@@ -281,18 +281,21 @@ def sample_value(field: Field) -> str | None:
 
 
 def invalid_value(field: Field) -> tuple[str, str] | None:
-    """A value the server must reject for this field, with a word of the expected error."""
+    """A value the server must reject for this field, and the exact message the generated
+    app shows for it (app/core/forms.py words them)."""
     t = field.type
     if t in (FieldType.STRING, FieldType.TEXT) and field.required:
-        return "", "required"
+        return "", "This field is required."
     if t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
         if field.max is not None:
-            return str(field.max + 1000), ""
-        return "not a number", "number"
+            return str(field.max + 1000), f"Must be at most {field.max:g}."
+        if t is FieldType.INT:
+            return "not a number", "Enter a whole number."
+        return "not a number", "Enter a number."
     if t is FieldType.EMAIL:
-        return "not-an-email", "email"
+        return "not-an-email", "Enter an email address like name@example.com."
     if t is FieldType.URL:
-        return "javascript:alert(1)", "https"
+        return "javascript:alert(1)", "Enter a full web address starting with https://."
     if t is FieldType.JSON:
-        return "{broken", "JSON"
+        return "{broken", "Enter valid JSON"
     return None
