@@ -85,11 +85,19 @@ def py_tuple(values: Any) -> str:
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
+_JINJA_RESERVED = frozenset({
+    "none", "true", "false", "loop", "self", "items", "values", "keys", "get", "pop",
+    "update", "copy", "clear", "setdefault", "popitem", "fromkeys",
+})
+
+
 def jinja_key(name: str, var: str) -> str:
     """`r.name`, or `r["class"]` when the name is a keyword, for generated Jinja templates."""
     import keyword
 
-    if keyword.iskeyword(name) or name in ("none", "true", "false", "loop", "self"):
+    # Subscript for keywords, Jinja's own names, and dict methods (`r.items` would be the
+    # method, not the field).
+    if keyword.iskeyword(name) or name in _JINJA_RESERVED:
         return f"{var}[{json.dumps(name)}]"
     return f"{var}.{name}"
 

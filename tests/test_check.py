@@ -435,3 +435,24 @@ def test_items_the_loader_dropped_are_not_reported_again(write_spec, registry):
     assert [d.path for d in loader] == ["stores.company", "stores.contact.fields.lane.type",
                                         "screens.broken"]
     assert check_spec(spec, registry) == []
+
+
+@pytest.mark.parametrize(("store", "screen", "problems"), [
+    ("class", "items", ["stores.class"]),
+    ("item", "import", ["screens.import"]),
+    ("item", "items", []),
+])
+def test_keyword_store_and_screen_names_are_refused(write_spec, store, screen, problems):
+    path = write_spec(f"""\
+        dsgen: 1
+        app: {{name: kw}}
+        stores:
+          {store}: {{fields: {{name: string}}}}
+        screens:
+          {screen}: {{pattern: master-detail, store: {store}}}
+        """)
+    spec, diagnostics = parse_spec(path)
+    found = check_spec(spec, builtin_registry())
+    assert [d.path for d in diagnostics + found] == problems
+    for d in found:
+        assert "Python keyword" in d.message and d.hint.startswith("try '")
