@@ -1,0 +1,394 @@
+"""The in-process registry: one `Feed` per realtime channel, fed by the one `Listener`.
+
+A feed turns the channel's changes into Datastar frames and hands each frame (encoded
+once, shared as bytes) to every subscriber. In the default mode it coalesces: changes
+arriving within `coalesce_s` are folded per record (`net_changes`), the affected rows are
+re-read in one query, and each subscriber gets one frame with the latest state.
+
+Frames are cut at listener positions (event ids), and every frame ends with a checkpoint
+carrying the id it covers. A stream that joins — first connect or reconnect with
+`Last-Event-ID` — is attached *between* two frames, after a catch-up read from the events
+table covering exactly `(since, position]`, so nothing is skipped or applied twice.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from app import sse
+from app.realtime.events import (
+    Change,
+    NetChanges,
+    can_replay,
+    current_watermark,
+    net_changes,
+    read_changes,
+    snapshot,
+)
+from app.realtime.subscriber import State, Subscriber, UnboundedSubscriber
+
+log = logging.getLogger(__name__)
+
+AnySubscriber = Subscriber | UnboundedSubscriber
+
+# Tells the page its stream is live (the page shows "reconnecting…" on Datastar retries).
+STATUS_SIGNAL = "_realtime"
+
+
+class ChannelView(Protocol):
+    """The store-specific half of a channel: how its changes become Datastar patches.
+
+    Implementations render with the connection they are given and return SSE events
+    (`app.sse` functions); the feed adds checkpoints, encodes and fans out.
+    """
+
+    channel: str
+
+    async def render_changes(
+        self, conn: AsyncConnection[Any], changes: NetChanges, *, replay: bool
+    ) -> list[str]:
+        """Patches for a folded run of changes. `replay` is set for a reconnecting client
+        whose page may already hold some created rows (see the tasks view)."""
+        ...
+
+    async def render_all(self, conn: AsyncConnection[Any]) -> list[str]:
+        """Patches that replace the whole view (called inside a snapshot transaction)."""
+        ...
+
+
+@dataclass(slots=True)
+class _Join:
+    subscriber: AnySubscriber
+    since: int | None  # None: the client's state is unknown, start with a full render
+
+
+HEARTBEAT = sse.comment().encode()
+
+
+def hello(position: int) -> list[str]:
+    return [sse.patch_signals({STATUS_SIGNAL: "live"}), sse.checkpoint(position)]
+
+
+class Feed:
+    """One channel's subscribers, its pending changes, and the task that flushes them."""
+
+    def __init__(
+        self,
+        view: ChannelView,
+        pool: AsyncConnectionPool[Any],
+        *,
+        coalesce_s: float,
+        heartbeat_s: float = 15.0,
+        max_replay: int = 5000,
+        per_event: bool = False,
+    ) -> None:
+        self.view = view
+        self.channel = view.channel
+        self.subscribers: set[AnySubscriber] = set()
+        self._pool = pool
+        self._coalesce_s = coalesce_s
+        self._per_event = per_event  # benchmark baseline: one frame per change
+        self._pending: list[Change] = []
+        self._joins: list[_Join] = []
+        # The listener's position (newest event id it has read, all channels); None until
+        # the listener has connected once. Frames and joins are cut at these positions.
+        self.position: int | None = None
+        self._heartbeat_s = heartbeat_s
+        # A reconnecting client that missed more events than this gets a full re-render.
+        self.max_replay = max_replay
+        self.closed = False
+        self._wakeup = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.frames_sent = 0
+
+    # --- the listener side ---------------------------------------------------------
+    def advance(self, changes: Sequence[Change], position: int) -> None:
+        """The listener read up to `position`; `changes` are this channel's share."""
+        self._pending.extend(changes)
+        self.position = position
+        if changes or self._joins:
+            self._wakeup.set()
+
+    # --- the stream side -----------------------------------------------------------
+    def join(self, subscriber: AnySubscriber, since: int | None) -> None:
+        """Attach a stream whose page shows the state at event `since`."""
+        if self.closed:
+            subscriber.close()  # raced with shutdown: end it, the client retries elsewhere
+            return
+        self._joins.append(_Join(subscriber, since))
+        self._wakeup.set()
+
+    def leave(self, subscriber: AnySubscriber) -> None:
+        """The stream ended. Closing the subscriber also keeps a flush that is admitting
+        it right now from adding it back."""
+        subscriber.close()
+        self.subscribers.discard(subscriber)
+        if self._joins:
+            self._joins = [j for j in self._joins if j.subscriber is not subscriber]
+
+    def restart_all(self, position: int) -> None:
+        """Every subscriber gets a full re-render (the change log has a hole)."""
+        self._pending.clear()
+        self.position = position
+        for subscriber in self.subscribers:
+            self._joins.append(_Join(subscriber, None))
+        self.subscribers.clear()
+        self._wakeup.set()
+
+    def close_all(self) -> None:
+        self.closed = True
+        for join in self._joins:
+            join.subscriber.close()
+        self._joins.clear()
+        for subscriber in self.subscribers:
+            subscriber.close()
+        self.subscribers.clear()
+
+    # --- the flush loop ------------------------------------------------------------
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"realtime-feed-{self.channel}"),
+            asyncio.create_task(self._heartbeats(), name=f"realtime-heartbeat-{self.channel}"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _heartbeats(self) -> None:
+        """A comment to every stream that got nothing since the last tick (one timer for
+        the whole feed instead of one per stream)."""
+        while True:
+            await asyncio.sleep(self._heartbeat_s)
+            for subscriber in list(self.subscribers):
+                if not subscriber.active and not subscriber.offer(HEARTBEAT):
+                    self.subscribers.discard(subscriber)
+                subscriber.active = False
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            await self._wakeup.wait()
+            if self._coalesce_s:
+                # The coalescing window: the first change of a burst opens it, the rest
+                # of the burst lands in _pending meanwhile.
+                await asyncio.sleep(self._coalesce_s)
+            self._wakeup.clear()
+            try:
+                await self.flush()
+                backoff = 0.1
+            except Exception:
+                # Database trouble: pending changes and joins were put back; retry.
+                log.exception("realtime feed %s: flush failed, retrying", self.channel)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                self._wakeup.set()
+
+    async def flush(self) -> None:
+        """Send pending changes to subscribers, then attach waiting joins."""
+        position = self.position
+        if position is None:
+            return  # the listener has not connected yet; joins wait for it
+        changes, self._pending = self._pending, []
+        joins, self._joins = self._joins, []
+        if not changes and not joins:
+            return
+        try:
+            async with self._pool.connection() as conn:
+                if changes:
+                    frames = await self._live_frames(conn, changes, position)
+                    changes = []
+                    for frame, frame_id in frames:
+                        self._fan_out(frame, frame_id)
+                if joins:
+                    admitting, joins = joins, []
+                    await self._admit(conn, admitting, position)
+        finally:
+            # Whatever was not done goes back in front, in order.
+            self._pending[:0] = changes
+            self._joins[:0] = joins
+
+    def _fan_out(self, frame: bytes, position: int) -> None:
+        self.frames_sent += 1
+        for subscriber in list(self.subscribers):
+            if not subscriber.offer(frame, position):
+                self.subscribers.discard(subscriber)  # dropped (too slow) or closing
+
+    async def _live_frames(
+        self, conn: AsyncConnection[Any], changes: list[Change], position: int
+    ) -> list[tuple[bytes, int]]:
+        """(frame, the event id it covers up to)."""
+        if not self._per_event:
+            events = await self.view.render_changes(conn, net_changes(changes), replay=False)
+            return [(sse.encode([*events, sse.checkpoint(position)]), position)]
+        frames = []  # baseline: every change is its own frame, rendered and sent alone
+        for change in changes:
+            events = await self.view.render_changes(conn, net_changes([change]), replay=False)
+            frames.append((sse.encode([*events, sse.checkpoint(change.id)]), change.id))
+        return frames
+
+    async def _admit(self, conn: AsyncConnection[Any], joins: list[_Join], position: int) -> None:
+        """Catch joining streams up to `position`, then make them subscribers.
+
+        Joins are grouped by `since`, so a thousand pages opened at the same moment cost
+        one replay query, not a thousand. Joins are removed from `joins` as they are
+        handled; on an error the caller puts the rest back.
+        """
+        later: list[_Join] = []
+        try:
+            await self._admit_groups(conn, joins, position, later)
+        finally:
+            if later:
+                self._joins.extend(later)
+                self._wakeup.set()
+
+    async def _admit_groups(
+        self, conn: AsyncConnection[Any], joins: list[_Join], position: int, later: list[_Join]
+    ) -> None:
+        resets: list[_Join] = []
+        by_since: dict[int, list[_Join]] = defaultdict(list)
+        for join in joins:
+            if join.subscriber.state is not State.OPEN:
+                continue
+            if join.since is None:
+                resets.append(join)
+            elif join.since > position:
+                later.append(join)  # the page saw events the listener has not read yet
+            else:
+                by_since[join.since].append(join)
+        joins.clear()
+
+        if later:
+            newest = await current_watermark(conn)
+            for join in [j for j in later if j.since is not None and j.since > newest]:
+                # An id from the future (another database, a hand-made header): start over.
+                later.remove(join)
+                resets.append(join)
+
+        try:
+            for since in sorted(by_since):
+                group = by_since[since]
+                if since == position:
+                    frame = sse.encode(hello(position))
+                elif await can_replay(conn, since):
+                    missed = await read_changes(
+                        conn,
+                        after=since,
+                        until=position,
+                        channel=self.channel,
+                        limit=self.max_replay + 1,
+                    )
+                    if len(missed) > self.max_replay:
+                        frame = None  # a long absence: the whole view is the smaller patch
+                    else:
+                        changes = net_changes(missed)
+                        events = await self.view.render_changes(conn, changes, replay=True)
+                        frame = sse.encode([*events, *hello(position)])
+                else:
+                    frame = None  # older than retention: re-render everything
+                del by_since[since]
+                if frame is None:
+                    resets.extend(group)
+                    continue
+                for join in group:
+                    if join.subscriber.offer(frame, position):
+                        self.subscribers.add(join.subscriber)
+            if not resets:
+                return
+            # One snapshot for all of them, labelled with its own watermark; they then
+            # join again from there (next flush) like any other stream.
+            await conn.commit()  # end the read-only work above: a snapshot starts fresh
+            async with snapshot(conn) as at:
+                events = await self.view.render_all(conn)
+        except Exception:
+            for group in by_since.values():
+                later.extend(group)
+            later.extend(resets)
+            raise
+        frame = sse.encode([*events, sse.checkpoint(at)])
+        for join in resets:
+            if join.subscriber.offer(frame, at):
+                later.append(_Join(join.subscriber, at))
+
+
+class Hub:
+    """Every feed of this process, by channel."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        *,
+        coalesce_s: float,
+        heartbeat_s: float = 15.0,
+        max_replay: int = 5000,
+        per_event: bool = False,
+    ) -> None:
+        self._pool = pool
+        self._coalesce_s = coalesce_s
+        self._heartbeat_s = heartbeat_s
+        self._max_replay = max_replay
+        self._per_event = per_event
+        self.feeds: dict[str, Feed] = {}
+        self.closed = False
+
+    def register(self, view: ChannelView) -> Feed:
+        if view.channel in self.feeds:
+            raise ValueError(f"realtime channel {view.channel!r} registered twice")
+        feed = Feed(
+            view,
+            self._pool,
+            coalesce_s=self._coalesce_s,
+            heartbeat_s=self._heartbeat_s,
+            max_replay=self._max_replay,
+            per_event=self._per_event,
+        )
+        self.feeds[view.channel] = feed
+        return feed
+
+    def feed(self, channel: str) -> Feed:
+        return self.feeds[channel]
+
+    @property
+    def channels(self) -> list[str]:
+        return sorted(self.feeds)
+
+    def dispatch(self, changes: Sequence[Change], position: int) -> None:
+        """Called by the listener with everything it read, in id order."""
+        by_channel: dict[str, list[Change]] = defaultdict(list)
+        for change in changes:
+            by_channel[change.channel].append(change)
+        for channel, feed in self.feeds.items():
+            feed.advance(by_channel.get(channel, ()), position)
+
+    def restart_all(self, position: int) -> None:
+        for feed in self.feeds.values():
+            feed.restart_all(position)
+
+    def start(self) -> None:
+        for feed in self.feeds.values():
+            feed.start()
+
+    def close_streams(self) -> None:
+        """End every open stream gracefully (the browsers reconnect elsewhere or later)."""
+        self.closed = True
+        for feed in self.feeds.values():
+            feed.close_all()
+
+    async def stop(self) -> None:
+        self.close_streams()
+        for feed in self.feeds.values():
+            await feed.stop()
+
+    @property
+    def stream_count(self) -> int:
+        return sum(len(f.subscribers) for f in self.feeds.values())

@@ -1,0 +1,1 @@
+"""Data access per store: plain SQL over psycopg, one module per store."""
