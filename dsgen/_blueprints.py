@@ -93,9 +93,35 @@ def _option(name: str, raw: dict, where: Path) -> Option:
     )
 
 
+def _read_manifest(manifest: Path) -> Any:
+    """The parsed blueprint.yml, from a JSON cache keyed by the file's size and mtime
+    (ruamel's pure-Python parser is most of a small render's start-up otherwise)."""
+    import hashlib
+    import json
+
+    from dsgen._assets import cache_dir
+
+    stat = manifest.stat()
+    key = hashlib.sha256(f"{manifest}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    cached = cache_dir() / "manifests" / f"{key[:32]}.json"
+    try:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    raw = YAML(typ="safe").load(manifest.read_text(encoding="utf-8"))
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_text(json.dumps(raw), encoding="utf-8")
+        tmp.replace(cached)
+    except (OSError, TypeError, ValueError):
+        pass  # an unwritable cache or a non-JSON value only costs speed
+    return raw
+
+
 def load_blueprint(root: Path) -> Blueprint:
     manifest = root / "blueprint.yml"
-    raw = YAML(typ="safe").load(manifest.read_text(encoding="utf-8"))
+    raw = _read_manifest(manifest)
     if not isinstance(raw, dict) or raw.get("id") != root.name:
         raise DsgenError(f"{manifest}: 'id' must equal the folder name '{root.name}'")
     store = raw.get("store", "none")

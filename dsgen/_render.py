@@ -9,7 +9,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
-import jinja2.meta
 from markupsafe import escape
 
 from dsgen import __version__
@@ -283,10 +282,13 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
 _PATHS: dict[tuple[int, str], jinja2.Template] = {}
 
 
+_PATH_NAME = re.compile(r"\[\[\s*([A-Za-z_]\w*)")
+
+
 def _path_variables(env: jinja2.Environment, path_template: str) -> set[str]:
-    if "[[" not in path_template:
-        return set()
-    return jinja2.meta.find_undeclared_variables(env.parse(path_template))
+    """The context names a templated path uses (`screen`, `store`): the first name of each
+    `[[ … ]]` (paths hold plain expressions; parsing them with Jinja costs far more)."""
+    return set(_PATH_NAME.findall(path_template))
 
 
 def _path_template(env: jinja2.Environment, path_template: str) -> jinja2.Template:
