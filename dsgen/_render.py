@@ -20,6 +20,7 @@ from dsgen._model import Spec
 from dsgen._views import ScreenView, StoreView, store_views
 
 TEMPLATE_SUFFIX = ".jinja"
+SHARED_DIR = Path(__file__).resolve().parent.parent / "blueprints" / "_shared"
 OVERRIDE_DIR = PurePosixPath(".dsgen/blueprints")
 
 
@@ -305,8 +306,10 @@ def _search_path(blueprint: Blueprint, project_dir: Path | None, backend: str) -
     `templates/` (screens and pages, the same for every backend)."""
     bases = [project_dir / OVERRIDE_DIR / blueprint.id] if project_dir is not None else []
     bases.append(blueprint.root)
-    return [folder for base in bases
-            for folder in (base / "backends" / backend, base / "templates") if folder.is_dir()]
+    folders = [folder for base in bases
+               for folder in (base / "backends" / backend, base / "templates") if folder.is_dir()]
+    # Partials shared by every blueprint (`_include/…`), looked up last.
+    return [*folders, SHARED_DIR]
 
 
 _ENVS: dict[tuple, jinja2.Environment] = {}
