@@ -46,6 +46,8 @@ class Blueprint:
     # What `dsgen add pattern` creates when asked for a store that does not exist yet:
     # {"store": default store name, "fields": {...}, "options": {...}}.
     scaffold: dict[str, Any] = field(default_factory=dict)
+    # The screens stream changes of a `realtime: true` store (a `ChannelView` per screen).
+    live: bool = False
 
     @property
     def templates(self) -> Path:
@@ -132,7 +134,7 @@ def load_blueprint(root: Path) -> Blueprint:
         id=raw["id"], kind=raw.get("kind", "pattern"), summary=str(raw.get("summary", "")),
         version=int(raw.get("version", 1)), backends=tuple(raw.get("backends", ["postgres"])),
         store=store, icon=str(raw.get("icon", "rows")), options=options, root=root,
-        scaffold=dict(raw.get("scaffold") or {}),
+        scaffold=dict(raw.get("scaffold") or {}), live=bool(raw.get("live", False)),
     )
 
 

@@ -228,7 +228,8 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         blueprint = registry.get(screen.pattern)
         store = stores.get(screen.store) if screen.store else None
         screens.append(ScreenView(screen, store, _resolve_options(screen, blueprint, store),
-                                  icon=blueprint.icon))
+                                  icon=blueprint.icon,
+                                  live=blueprint.live and store is not None and store.realtime))
     detail_routes = {s.store.name.snake: s.route for s in reversed(screens)
                      if s.pattern == "master-detail" and s.store is not None}
     for view in stores.values():

@@ -221,6 +221,8 @@ class ScreenView:
     store: StoreView | None
     options: dict[str, Any]
     icon: str = "rows"
+    # Streams its store's changes to open pages (the store is realtime, the blueprint can).
+    live: bool = False
 
     @property
     def name(self) -> Name:
