@@ -47,3 +47,26 @@ def test_a_realtime_store_gets_the_runtime_and_its_wiring():
     assert migration is not None
     assert "CREATE TABLE realtime_events" in migration.text
     assert "realtime_capture('contacts')" in migration.text
+
+
+def test_screens_over_a_realtime_store_stream_and_the_others_do_not():
+    text = CRM.read_text(encoding="utf-8").replace(
+        "  contact:\n", "  contact:\n    realtime: true\n", 1)
+    files = _files(text)
+    assert "app/realtime/asgi.py" in files
+    screens = files["app/screens/__init__.py"]
+    assert "contacts.LIVE" in screens and "contacts.STREAM" in screens
+    assert "companies.LIVE" not in screens  # company is not realtime
+    assert "class LiveList" in files["app/screens/contacts.py"]
+    assert "LiveList" not in files["app/screens/companies.py"]
+    assert "app/templates/contacts/_live.html" in files
+    assert "app/templates/companies/_live.html" not in files
+    assert "tests/browser/test_contacts_live.py" in files
+    assert "app = create_asgi()" in files["app/main.py"]
+
+
+def test_without_a_streaming_screen_there_is_no_front_handler():
+    files = _files(CRM.read_text(encoding="utf-8"))
+    assert "app/realtime/asgi.py" not in files
+    assert "tests/browser/test_contacts_live.py" not in files
+    assert "app = create_app()" in files["app/main.py"]
