@@ -265,8 +265,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
                 targets = [{}]
             for extra in targets:
                 context = {**base, **extra}
-                path = _path_template(env, path_template).render(context) \
-                    if names else path_template
+                path = _render_path(env, path_template, context) if names else path_template
                 jobs.append(Job(blueprint, template, path, context))
     seen: dict[str, Job] = {}
     for job in jobs:
@@ -284,12 +283,42 @@ _PATHS: dict[tuple[int, str], jinja2.Template] = {}
 
 
 _PATH_NAME = re.compile(r"\[\[\s*([A-Za-z_]\w*)")
+# A placeholder that is a plain dotted name (`[[ screen.name.snake ]]`), as every built-in
+# path has: looked up directly, without compiling the path as a template.
+_PATH_PLAIN = re.compile(r"\[\[\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\]\]")
 
 
 def _path_variables(env: jinja2.Environment, path_template: str) -> set[str]:
     """The context names a templated path uses (`screen`, `store`): the first name of each
     `[[ … ]]` (paths hold plain expressions; parsing them with Jinja costs far more)."""
     return set(_PATH_NAME.findall(path_template))
+
+
+_MISSING = object()
+
+
+def _render_path(env: jinja2.Environment, path_template: str, context: dict[str, Any]) -> str:
+    """A templated output path. Plain dotted names are looked up the way Jinja would
+    (`env.getattr`: attribute, then item); anything else is rendered by Jinja."""
+    pieces = _PATH_PLAIN.split(path_template)   # text, name, text, name, …, text
+    texts = pieces[::2]
+    if not any("[[" in t or "[%" in t or "[#" in t for t in texts):
+        out = [texts[0]]
+        for dotted, text in zip(pieces[1::2], texts[1:], strict=True):
+            head, *attrs = dotted.split(".")
+            value = context.get(head, _MISSING)
+            for attr in attrs:
+                if value is _MISSING:
+                    break
+                value = env.getattr(value, attr)
+                if isinstance(value, jinja2.Undefined):
+                    value = _MISSING
+            if value is _MISSING:
+                break  # let Jinja raise its own error
+            out += [str(value), text]
+        else:
+            return "".join(out)
+    return _path_template(env, path_template).render(context)
 
 
 def _path_template(env: jinja2.Environment, path_template: str) -> jinja2.Template:
@@ -340,8 +369,12 @@ _BLANK_RUNS = re.compile(r"\n{4,}")
 def render_plan(plan: Plan) -> list[RenderedFile]:
     """Render every job in memory (pure: reads templates, writes nothing)."""
     files = []
+    envs: dict[str, jinja2.Environment] = {}
     for job in plan.jobs:
-        env = _environment(job.blueprint, plan.project_dir, plan.spec.app.backend.value)
+        env = envs.get(job.blueprint.id)
+        if env is None:
+            env = envs[job.blueprint.id] = _environment(job.blueprint, plan.project_dir,
+                                                        plan.spec.app.backend.value)
         if job.template.endswith(TEMPLATE_SUFFIX):
             try:
                 text = env.get_template(job.template).render(job.context)
