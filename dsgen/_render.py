@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
+from jinja2.bccache import Bucket
 from markupsafe import escape
 
 from dsgen import __version__
@@ -138,6 +139,36 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache, each file read in one go: Jinja's own loader calls marshal.load()
+    on the open file, which reads it in small pieces (~5x slower than marshal.loads() on
+    its bytes: ~40 ms of a render of every pattern)."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        import marshal
+        import os
+        import pickle
+        from io import BytesIO
+
+        from jinja2.bccache import bc_magic
+
+        try:
+            with open(os.path.join(self.directory, self.pattern % (bucket.key,)), "rb") as f:
+                data = f.read()
+        except OSError:
+            return
+        # The checks of jinja2.bccache.Bucket.load_bytecode: magic, then source checksum.
+        stream = BytesIO(data)
+        if stream.read(len(bc_magic)) != bc_magic:
+            return
+        try:
+            if pickle.load(stream) != bucket.checksum:
+                return
+            bucket.code = marshal.loads(data[stream.tell():])
+        except (EOFError, ValueError, TypeError, pickle.UnpicklingError):
+            bucket.reset()
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates cached across runs (compiling is most of a render's time)."""
     from dsgen._assets import cache_dir
@@ -147,7 +178,7 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _BytecodeCache(str(folder))
 
 
 def make_environment(search_path: list[Path]) -> jinja2.Environment:

@@ -313,3 +313,28 @@ def test_templated_paths_look_names_up_like_jinja():
         == "app/DEALS.py"
     with pytest.raises(jinja2.UndefinedError):
         _render_path(env, "app/[[ screen.nom.snake ]].py", {"screen": screen})
+
+
+def test_the_bytecode_cache_loads_what_it_stored_and_drops_stale_entries(tmp_path):
+    from dsgen._render import _BytecodeCache
+
+    (tmp_path / "t.jinja").write_text("[[ 6 * 7 ]]\n")
+    cache = _BytecodeCache(str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+
+    def env():
+        return jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path)),
+                                  bytecode_cache=cache, variable_start_string="[[",
+                                  variable_end_string="]]")
+
+    assert env().get_template("t.jinja").render() == "42"
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    compiled = []
+    second = env()
+    second.compile = lambda *a, **k: compiled.append(a) or jinja2.Environment.compile(
+        second, *a, **k)
+    assert second.get_template("t.jinja").render() == "42"
+    assert compiled == []                       # loaded from the cache
+    (tmp_path / "t.jinja").write_text("[[ 6 * 8 ]]\n")
+    third = env()
+    assert third.get_template("t.jinja").render() == "48"   # changed source: recompiled
