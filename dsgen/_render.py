@@ -15,7 +15,7 @@ from markupsafe import escape
 from dsgen import __version__
 from dsgen._assets import DATASTAR_PATH, DATASTAR_SHA256, DATASTAR_VERSION
 from dsgen._blueprints import Blueprint, Option, Registry
-from dsgen._errors import DsgenError
+from dsgen._errors import Diagnostic, DsgenError, SpecError
 from dsgen._fields import import_block
 from dsgen._model import Spec
 from dsgen._views import ScreenView, StoreView, store_views
@@ -181,6 +181,20 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return _BytecodeCache(str(folder))
 
 
+@jinja2.pass_context
+def fail(context, message: str, option: str | None = None, hint: str | None = None):
+    """`[[ fail("…", option="end", hint="…") ]]`: stop the render at a rule blueprint.yml
+    cannot express, as a spec error of the screen being rendered (its path, where the spec
+    says it when known, the message and a hint) instead of a template failure."""
+    screen = context.get("screen")
+    spec = context.get("spec")
+    path = f"screens.{screen.name.snake}" if screen is not None else ""
+    if option:
+        path = f"{path}.{option}" if path else option
+    where = spec.where(path) if spec is not None and path else None
+    raise SpecError([Diagnostic(where, path, message, hint)])
+
+
 def make_environment(search_path: list[Path]) -> jinja2.Environment:
     """dsgen's own delimiters ([[ ]], [% %], [# #]) keep generated `{{ }}` intact."""
     env = jinja2.Environment(
@@ -196,6 +210,7 @@ def make_environment(search_path: list[Path]) -> jinja2.Environment:
     env.filters.update(jkey=jinja_key, py=py_literal, pyblock=py_block, pytuple=py_tuple,
                        jstr=json_text, sql=sql_literal, ident=sql_ident, html=html_text,
                        js=js_string, json=json_text)
+    env.globals["fail"] = fail
     return env
 
 
