@@ -482,6 +482,11 @@ screens:
           "'due')", "add another date or datetime field to 'task'")],
         None, id="gantt-end-is-start"),
     pytest.param(
+        "  stay: {pattern: date-range, store: task, start: due, end: due}\n",
+        [(12, 61, "screens.stay.end", "'end' must be another field than 'start' (both are "
+          "'due')", "add another date field to 'task'")],
+        None, id="date-range-end-is-start"),
+    pytest.param(
         "  table: {pattern: data-table, store: task, columns: [title, due], "
         "editable: [title, notes]}\n",
         [(12, 86, "screens.table.editable[1]", "field 'notes' of 'editable' is not one of "
