@@ -6,6 +6,7 @@ import difflib
 import keyword
 import math
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -237,7 +238,21 @@ def quick_spec(path: Path, text: str) -> Spec | None:
         return None
     reader = _Reader(path)
     spec = _walk(reader, root)
-    return None if reader.diagnostics else spec
+    if reader.diagnostics or spec is None:
+        return None
+    return replace(spec, source=text)
+
+
+def locate(spec: Spec, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics about a quick-parsed spec (no locations), placed at file:line:col by a
+    round-trip parse of its text."""
+    if spec.source is None or all(d.location for d in diagnostics):
+        return diagnostics
+    located, _ = parse_spec(spec.path, spec.source)
+    if located is None:
+        return diagnostics
+    return [d if d.location else replace(d, location=located.where(d.path))
+            for d in diagnostics]
 
 
 def _walk(reader: _Reader, root: dict) -> Spec | None:

@@ -543,3 +543,18 @@ def test_templates_fail_with_a_spec_error_when_a_rule_is_broken(write_spec, scre
     assert (diagnostic.path, diagnostic.message) == (path, message)
     assert diagnostic.hint
     assert diagnostic.location is not None       # the round-trip parse knows where
+
+
+def test_a_render_time_rule_is_located_on_the_quick_path_too(tmp_path, write_spec):
+    """`dsgen new` parses a valid spec without locations; a blueprint's fail() still points
+    at file:line:col (the spec's text is parsed again to find it)."""
+    from dsgen._errors import SpecError
+    from dsgen._project import new_project
+
+    path = write_spec(RULE_STORES + "  table: {pattern: data-table, store: task, sort: -nope}\n")
+    with pytest.raises(SpecError) as info:
+        new_project("rules", dest=tmp_path / "rules", spec_path=path, dry_run=True)
+    [diagnostic] = info.value.diagnostics
+    assert diagnostic.path == "screens.table.sort"
+    assert (diagnostic.location.line, diagnostic.location.col) == (12, 51)
+    assert not (tmp_path / "rules").exists()
