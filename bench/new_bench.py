@@ -60,7 +60,8 @@ def main() -> None:
     cases: list[tuple[str, Path | None]] = [("starter", None),
                                             ("six_screens", HERE / "six_screens.yml")]
     cases += [(p.stem, p) for p in args.specs]
-    one_run(None, Path(tempfile.mkdtemp()) / "warm")  # fills the Datastar cache
+    with tempfile.TemporaryDirectory() as tmp:
+        one_run(None, Path(tmp) / "warm")  # fills the Datastar cache (and is removed)
     print(f"{'spec':<16} {'wall median s':>13} {'min s':>6} {'max s':>6} {'CPU median s':>13} "
           f"{'files':>6} {'KiB':>6}")
     for name, spec in cases:

@@ -28,8 +28,15 @@ class Option:
     field_types: tuple[str, ...] = ()   # for field/fields: allowed field types
     same_store: bool = False            # for field: a ref back to the screen's own store
     many: bool | None = None            # for field: ref must (not) be many
-    min: int | None = None              # for int
+    min: int | None = None              # for int; for fields: the fewest names
     items: tuple[Option, ...] = ()      # for list: the keys of each item
+    # Rules between options, checked by `dsgen check` (see blueprints/README.md):
+    differs_from: str | None = None     # for field: not the same field as this option
+    within: str | None = None           # for fields: each one among this option's fields
+    stored: bool = False                # for fields: declared fields only (no id, created_at…)
+    distinct: bool = False              # for fields in a list's items: in one item only
+    covers_required: str | None = None  # for list: this key's fields, over all the items,
+                                        # include every field a form must ask for
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +98,9 @@ def _option(name: str, raw: dict, where: Path) -> Option:
         name=name, type=kind, doc=str(raw.get("doc", "")), required=bool(raw.get("required")),
         default=raw.get("default"), field_types=tuple(raw.get("field_types") or ()),
         same_store=bool(raw.get("same_store")), many=raw.get("many"), min=raw.get("min"),
-        items=items,
+        items=items, differs_from=raw.get("differs_from"), within=raw.get("within"),
+        stored=bool(raw.get("stored")), distinct=bool(raw.get("distinct")),
+        covers_required=raw.get("covers_required"),
     )
 
 

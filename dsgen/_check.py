@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsgen._blueprints import Option, Registry
+from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, Location
 from dsgen._load import IMPLICIT_FIELDS, SCREEN_CORE_KEYS, _kind, one_of, suggest
 from dsgen._model import Auth, FieldType, Screen, Spec, Store
@@ -121,6 +121,55 @@ def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[st
         if opt.required and opt.name not in screen.options:
             error(path, f"pattern '{blueprint.id}' needs the option '{opt.name}'",
                   opt.doc or None)
+    if store is not None:
+        _between_options(screen, store, blueprint, path, error)
+
+
+def _between_options(screen: Screen, store: Store, blueprint: Blueprint, path: str,
+                     error) -> None:
+    """The manifest's rules between two options (`differs_from`, `within`)."""
+    for opt in blueprint.options:
+        if opt.name not in screen.options:
+            continue
+        value = screen.options[opt.name]
+        if opt.differs_from and opt.type == "field":
+            other = blueprint.option(opt.differs_from)
+            other_value = screen.options.get(other.name, other.default) if other else None
+            if isinstance(value, str) and value == other_value and store.field(value):
+                others = [f.name.snake for f in store.fields if f.name.snake != value and
+                          (not opt.field_types or f.type.value in opt.field_types)]
+                error(f"{path}.{opt.name}", f"'{opt.name}' must be another field than "
+                      f"'{other.name}' (both are '{value}')",
+                      f"fields of '{store.name}' that fit: {', '.join(others)}" if others else
+                      f"add another {' or '.join(opt.field_types) or 'field'} field to "
+                      f"'{store.name}'")
+        if opt.within and opt.type == "fields" and isinstance(value, list):
+            other = blueprint.option(opt.within)
+            if other is None:
+                continue
+            allowed = _field_names(store, other, screen.options.get(other.name, other.default))
+            for i, name in enumerate(value):
+                if not isinstance(name, str) or name in allowed or not (
+                        store.field(name) or name in IMPLICIT_FIELDS):
+                    continue    # unknown fields are reported already
+                error(f"{path}.{opt.name}[{i}]", f"field '{name}' of '{opt.name}' is not one "
+                      f"of the screen's {other.name}",
+                      f"add it to '{other.name}' ({', '.join(allowed)}) or leave it out")
+
+
+def _field_names(store: Store, opt: Option, value: Any) -> list[str]:
+    """The fields a `fields` option names once its default is applied (as build_plan
+    resolves it: `all`, `{first: N}` or a list)."""
+    candidates = [f.name.snake for f in store.fields
+                  if not opt.field_types or f.type.value in opt.field_types]
+    if value == "all":
+        return candidates
+    if isinstance(value, dict) and "first" in value:
+        return candidates[: int(value["first"])]
+    if isinstance(value, list):
+        return [n for n in value if isinstance(n, str) and (store.field(n) or
+                                                             n in IMPLICIT_FIELDS)]
+    return []
 
 
 def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value: Any,
@@ -134,6 +183,9 @@ def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value:
                   f"write '{opt.name}: [a, b]'")
             return
         known = [f.name.snake for f in store.fields]
+        if opt.type == "fields" and opt.min is not None and len(names) < opt.min:
+            error(path, f"expected at least {opt.min} field{'s' if opt.min != 1 else ''}, "
+                  f"got {len(names)}", f"fields of '{store.name}': {', '.join(known)}")
         for i, name in enumerate(names):
             item_path = f"{path}[{i}]" if opt.type == "fields" else path
             if isinstance(name, str) and name in names[:i]:
@@ -142,6 +194,10 @@ def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value:
             field = store.field(name) if isinstance(name, str) else None
             if field is None:
                 implicit = IMPLICIT_FIELDS.get(name) if isinstance(name, str) else None
+                if implicit is not None and opt.stored:
+                    error(item_path, f"field '{name}' is set by the database, not typed "
+                          "into a form", f"fields of '{store.name}': {', '.join(known)}")
+                    continue
                 if implicit is not None and (not opt.field_types or
                                              implicit.value in opt.field_types):
                     continue
@@ -225,6 +281,29 @@ def _list_option(spec, screen, store, opt: Option, value: Any, path: str, screen
             elif name in seen:
                 error(f"{item_path}.name", f"duplicate name '{name}'", "names must be unique")
             seen.add(name)
+    if store is None:
+        return
+    for sub in opt.items:
+        if sub.type != "fields" or not (sub.distinct or opt.covers_required == sub.name):
+            continue
+        first: dict[str, int] = {}
+        for i, item in enumerate(value):
+            names = item.get(sub.name) if isinstance(item, dict) else None
+            for j, fname in enumerate(names if isinstance(names, list) else []):
+                if not isinstance(fname, str):
+                    continue
+                if sub.distinct and first.get(fname, i) != i:
+                    error(f"{path}[{i}].{sub.name}[{j}]", f"field '{fname}' is in "
+                          f"{opt.name}[{first[fname]}] already",
+                          f"a field may be in one of the {opt.name} only")
+                first.setdefault(fname, i)
+        if opt.covers_required == sub.name:
+            # What a form must ask for: required, no default; a checkbox is never missing.
+            for f in store.fields:
+                if f.required and f.default is None and f.type is not FieldType.BOOL \
+                        and f.name.snake not in first:
+                    error(path, f"required field '{f.name}' is in none of the {opt.name}",
+                          "add it to one, or give it a default")
 
 
 def _declared(spec: Spec, path: str) -> bool:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
-from rich.syntax import Syntax
-from rich.table import Table
 
 from dsgen._errors import Diagnostic
 from dsgen._write import Action, FileResult
@@ -112,6 +110,8 @@ def show_diff(results: list[FileResult]) -> None:
         err.print("[dim]no changes[/]")
         return
     if out.is_terminal:
+        from rich.syntax import Syntax  # pygments: only a dry run shows diffs
+
         out.print(Syntax(text, "diff", theme="ansi_dark", word_wrap=False))
     else:
         sys.stdout.write(text)
@@ -137,6 +137,8 @@ def next_steps(project: Path, cwd: Path) -> None:
 
 
 def blueprint_table(rows: list[tuple[str, str, str]]) -> None:
+    from rich.table import Table
+
     table = Table("pattern", "store", "summary", box=None, pad_edge=False)
     for row in rows:
         table.add_row(*row)

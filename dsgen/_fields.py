@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dsgen._model import Field, FieldType
@@ -217,17 +218,29 @@ def _from_import(module: str, names: set[str], width: int = 100) -> str:
     return f"from {module} import (\n" + "".join(f"    {n},\n" for n in ordered) + ")"
 
 
+# One scan over Python source: string literals (any prefix, triple-quoted too) and comments
+# are matched whole so that the words inside them are skipped; group 1 is a name. The same
+# names as the tokenize module's NAME tokens, at a fraction of its cost.
+_CODE_WORDS = re.compile(r"""
+    [A-Za-z]{0,2}(?:'{3}(?:\\.|[^\\])*?'{3}|"{3}(?:\\.|[^\\])*?"{3}
+                  |'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")
+    | \#[^\n]*
+    | ([^\W\d]\w*)
+""", re.VERBOSE | re.DOTALL)
+
+
+def _names_in_code(code: str) -> set[str]:
+    """The names a piece of Python code uses: words inside strings (SQL's now(), say) and
+    comments do not count."""
+    return {m.group(1) for m in _CODE_WORDS.finditer(code) if m.group(1)}
+
+
 def import_block(code: str, extra: dict[str, list[str]] | None = None) -> str:
     """The import lines for generated code, from the names it uses (ruff/isort clean).
 
     `extra` adds first-party imports by module (e.g. {"app.screens": ["contacts"]}).
     """
-    import io
-    import tokenize
-
-    # Names in code only: words inside strings (SQL's now(), say) do not count.
-    used = {tok.string for tok in tokenize.generate_tokens(io.StringIO(code).readline)
-            if tok.type == tokenize.NAME}
+    used = _names_in_code(code)
     modules: dict[str, set[str]] = {}
     for name, module in _IMPORTS.items():
         if name in used:

@@ -6,6 +6,7 @@ import difflib
 import keyword
 import math
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -204,7 +205,59 @@ def parse_spec(path: Path, text: str | None = None) -> tuple[Spec | None, list[D
         reader.error(Location(path, 1, 1), "", f"expected a mapping with keys "
                      f"{one_of(TOP_KEYS)}, got {_kind(root)}", "start from 'dsgen new --dry-run'")
         return None, reader.diagnostics
+    return _walk(reader, root), reader.diagnostics
 
+
+# What YAML's safe loader builds; anything else (a !!set, a date-time) is left to the
+# round-trip loader, whose types (TimeStamp, …) the rest of dsgen has always seen.
+_PLAIN_TYPES = frozenset({dict, list, str, int, float, bool, type(None), date})
+
+
+def _plain_data(value: Any) -> bool:
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain_data(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain_data(v) for v in value)
+    return kind in _PLAIN_TYPES
+
+
+def quick_spec(path: Path, text: str) -> Spec | None:
+    """The spec, fast, when it is valid: YAML's safe loader (in C when ruamel.yaml.clib is
+    installed) and no locations. None when anything is off — invalid YAML, a wrong shape,
+    merge keys or a %YAML directive (which the loaders treat differently) — so that the
+    caller parses again with `parse_spec`, which reports every problem at file:line:col.
+    """
+    if "<<" in text or "%YAML" in text:
+        return None
+    try:
+        root = YAML(typ="safe").load(text)
+    except Exception:  # whatever it is, parse_spec reports it with its location
+        return None
+    if not isinstance(root, dict) or not _plain_data(root):
+        return None
+    reader = _Reader(path)
+    spec = _walk(reader, root)
+    if reader.diagnostics or spec is None:
+        return None
+    return replace(spec, source=text)
+
+
+def locate(spec: Spec, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics about a quick-parsed spec (no locations), placed at file:line:col by a
+    round-trip parse of its text."""
+    if spec.source is None or all(d.location for d in diagnostics):
+        return diagnostics
+    located, _ = parse_spec(spec.path, spec.source)
+    if located is None:
+        return diagnostics
+    return [d if d.location else replace(d, location=located.where(d.path))
+            for d in diagnostics]
+
+
+def _walk(reader: _Reader, root: dict) -> Spec | None:
+    """The typed spec from a loaded YAML mapping; problems go to reader.diagnostics."""
+    path = reader.path
     reader.keys(root, TOP_KEYS, "")
     version = _version(reader, root)
     app = _app(reader, root)
@@ -212,10 +265,9 @@ def parse_spec(path: Path, text: str | None = None) -> tuple[Spec | None, list[D
     screens = _screens(reader, root)
     signals = _signals(reader, root)
     if app is None:
-        return None, reader.diagnostics
-    spec = Spec(version=version, app=app, stores=stores, screens=screens, signals=signals,
+        return None
+    return Spec(version=version, app=app, stores=stores, screens=screens, signals=signals,
                 path=path, locations=reader.locations)
-    return spec, reader.diagnostics
 
 
 def _version(reader: _Reader, root: CommentedMap) -> int:

@@ -122,6 +122,9 @@ class Spec:
     path: Path
     # Locations of keys, by dotted path ("stores.contact.fields.email.type"), for later checks.
     locations: dict[str, Location] = field(default_factory=dict, compare=False)
+    # The YAML text of a spec parsed without locations (the quick path), to find them when
+    # a later stage reports a problem.
+    source: str | None = field(default=None, compare=False, repr=False)
 
     def store(self, name: str) -> Store | None:
         return next((s for s in self.stores if s.name.snake == name), None)

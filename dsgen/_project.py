@@ -11,7 +11,7 @@ from dsgen._assets import DATASTAR_PATH, datastar_bundle
 from dsgen._blueprints import Registry, builtin_registry
 from dsgen._check import check_spec
 from dsgen._errors import ConflictError, SpecError, UsageError
-from dsgen._load import parse_spec
+from dsgen._load import locate, parse_spec, quick_spec
 from dsgen._model import Spec
 from dsgen._names import IDENTIFIER
 from dsgen._render import RenderedFile, build_plan, render_plan
@@ -22,7 +22,20 @@ SPEC_FILE = "dsgen.yaml"
 
 
 def prepare_spec(path: Path, registry: Registry, text: str | None = None) -> Spec:
-    """Load and check a spec; raise SpecError with every problem (shape and cross-refs)."""
+    """Load and check a spec; raise SpecError with every problem (shape and cross-refs).
+
+    A valid spec takes the quick path (a C-accelerated safe load, no locations); any problem
+    sends it through the round-trip parse, whose diagnostics carry file:line:col.
+    """
+    source = text
+    if source is None:
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            source = None     # parse_spec says why, with the path
+    quick = quick_spec(path, source) if source is not None else None
+    if quick is not None and not check_spec(quick, registry):
+        return quick
     spec, diagnostics = parse_spec(path, text)
     if spec is not None:
         diagnostics = diagnostics + check_spec(spec, registry)
@@ -36,7 +49,10 @@ def render_project(spec: Spec, registry: Registry, project_dir: Path | None = No
                    *, with_assets: bool = True) -> list[RenderedFile]:
     """Every file of the project, in memory, sorted by path."""
     plan = build_plan(spec, registry, project_dir)
-    files = render_plan(plan)
+    try:
+        files = render_plan(plan)
+    except SpecError as exc:    # a blueprint's fail(): say where, like any spec error
+        raise SpecError(locate(spec, exc.diagnostics)) from None
     if with_assets:
         files.append(RenderedFile(DATASTAR_PATH, datastar_bundle(), "asset"))
     return sorted(files, key=lambda f: f.path)

@@ -17,7 +17,8 @@ def _option_schema(opt: Option) -> dict[str, Any]:
     if opt.type == "field":
         return {**_IDENT, **doc}
     if opt.type == "fields":
-        return {"type": "array", "items": _IDENT, **doc}
+        least = {"minItems": opt.min} if opt.min else {}
+        return {"type": "array", "items": _IDENT, **least, **doc}
     if opt.type == "int":
         schema: dict[str, Any] = {"type": "integer", **doc}
         if opt.min is not None:

@@ -187,16 +187,21 @@ def apply(results: list[FileResult], dest: Path, untracked: frozenset[str] | set
     lock_path = dest / LOCK_FILE
     if not lock_path.is_file() or lock_path.read_bytes() != lock_bytes:
         writes.append((lock_path, lock_bytes))
-    staged: list[tuple[Path, Path]] = []
+    staged: list[tuple[str, Path]] = []
+    folders: set[Path] = set()
     try:
         for target, data in writes:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.dsgen-tmp")
-            tmp.write_bytes(data)
+            folder = target.parent
+            if folder not in folders:       # one mkdir per folder, not per file
+                folder.mkdir(parents=True, exist_ok=True)
+                folders.add(folder)
+            tmp = f"{folder}/.{target.name}.dsgen-tmp"
             staged.append((tmp, target))
+            with open(tmp, "wb") as fh:
+                fh.write(data)
     except BaseException:
         for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+            Path(tmp).unlink(missing_ok=True)
         raise
     for tmp, target in staged:
         os.replace(tmp, target)

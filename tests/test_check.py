@@ -456,3 +456,105 @@ def test_keyword_store_and_screen_names_are_refused(write_spec, store, screen, p
     assert [d.path for d in diagnostics + found] == problems
     for d in found:
         assert "Python keyword" in d.message and d.hint.startswith("try '")
+
+
+# -- rules between options, declared in the manifests (differs_from, within, stored,
+# distinct, min, covers_required): `dsgen check` reports them at file:line:col --------------
+RULE_STORES = """\
+dsgen: 1
+app: {name: rules}
+stores:
+  task:
+    fields:
+      title: {type: string, required: true}
+      email: {type: email, required: true}
+      due: date
+      done: {type: bool, required: true}
+      notes: text
+screens:
+"""
+
+
+@pytest.mark.parametrize(("screen", "expected", "good"), [
+    pytest.param(
+        "  plan: {pattern: gantt, store: task, start: due, end: due}\n",
+        [(12, 56, "screens.plan.end", "'end' must be another field than 'start' (both are "
+          "'due')", "add another date or datetime field to 'task'")],
+        None, id="gantt-end-is-start"),
+    pytest.param(
+        "  stay: {pattern: date-range, store: task, start: due, end: due}\n",
+        [(12, 61, "screens.stay.end", "'end' must be another field than 'start' (both are "
+          "'due')", "add another date field to 'task'")],
+        None, id="date-range-end-is-start"),
+    pytest.param(
+        "  table: {pattern: data-table, store: task, columns: [title, due], "
+        "editable: [title, notes]}\n",
+        [(12, 86, "screens.table.editable[1]", "field 'notes' of 'editable' is not one of "
+          "the screen's columns", "add it to 'columns' (title, due) or leave it out")],
+        "  table: {pattern: data-table, store: task, columns: [title, due], "
+        "editable: [title]}\n", id="data-table-editable-outside-columns"),
+    pytest.param(
+        "  join:\n    pattern: wizard\n    store: task\n    steps:\n"
+        "      - {title: One, fields: [title, notes]}\n"
+        "      - {title: Two, fields: [notes, created_at]}\n"
+        "      - {title: Three, fields: []}\n",
+        [(16, 7, "screens.join.steps", "required field 'email' is in none of the steps",
+          "add it to one, or give it a default"),
+         (17, 31, "screens.join.steps[1].fields[0]", "field 'notes' is in steps[0] already",
+          "a field may be in one of the steps only"),
+         (17, 38, "screens.join.steps[1].fields[1]", "field 'created_at' is set by the "
+          "database, not typed into a form", "fields of 'task': title, email, due, done, notes"),
+         (18, 32, "screens.join.steps[2].fields", "expected at least 1 field, got 0",
+          "fields of 'task': title, email, due, done, notes")],
+        "  join:\n    pattern: wizard\n    store: task\n    steps:\n"
+        "      - {title: One, fields: [title, notes]}\n"
+        "      - {title: Two, fields: [email]}\n", id="wizard-steps"),
+])
+def test_rules_between_options_are_located(write_spec, screen, expected, good):
+    diagnostics = check(write_spec, builtin_registry(), RULE_STORES + screen)
+    assert sorted(found(diagnostics)) == sorted(expected)
+    if good is not None:
+        assert check(write_spec, builtin_registry(), RULE_STORES + good) == []
+
+
+@pytest.mark.parametrize(("screen", "path", "message"), [
+    ("  plan: {pattern: gantt, store: task, start: due, end: due}\n", "screens.plan.end",
+     "'end' must be another field than 'start' (both are 'due')"),
+    ("  table: {pattern: data-table, store: task, columns: [title], editable: [due]}\n",
+     "screens.table.editable", "editable field 'due' is not one of the screen's columns"),
+    ("  table: {pattern: data-table, store: task, sort: -nope}\n", "screens.table.sort",
+     "sort '-nope' is not a sortable column of store 'task'"),
+    ("  join: {pattern: wizard, store: task, steps: [{title: One, fields: [title]}]}\n",
+     "screens.join.steps", "required field email is in no step (add it to one, or give it "
+     "a default)"),
+])
+def test_templates_fail_with_a_spec_error_when_a_rule_is_broken(write_spec, screen, path,
+                                                                 message):
+    """The templates keep their own checks (fail()): a render that skipped `check_spec`
+    (the library, an ejected template) still stops with a spec error, not a Jinja one."""
+    from dsgen._errors import SpecError
+    from dsgen._project import render_project
+
+    spec, diagnostics = parse_spec(write_spec(RULE_STORES + screen))
+    assert diagnostics == []
+    with pytest.raises(SpecError) as info:
+        render_project(spec, builtin_registry(), with_assets=False)
+    [diagnostic] = info.value.diagnostics
+    assert (diagnostic.path, diagnostic.message) == (path, message)
+    assert diagnostic.hint
+    assert diagnostic.location is not None       # the round-trip parse knows where
+
+
+def test_a_render_time_rule_is_located_on_the_quick_path_too(tmp_path, write_spec):
+    """`dsgen new` parses a valid spec without locations; a blueprint's fail() still points
+    at file:line:col (the spec's text is parsed again to find it)."""
+    from dsgen._errors import SpecError
+    from dsgen._project import new_project
+
+    path = write_spec(RULE_STORES + "  table: {pattern: data-table, store: task, sort: -nope}\n")
+    with pytest.raises(SpecError) as info:
+        new_project("rules", dest=tmp_path / "rules", spec_path=path, dry_run=True)
+    [diagnostic] = info.value.diagnostics
+    assert diagnostic.path == "screens.table.sort"
+    assert (diagnostic.location.line, diagnostic.location.col) == (12, 51)
+    assert not (tmp_path / "rules").exists()

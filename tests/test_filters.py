@@ -279,3 +279,62 @@ def test_spec_strings_survive_a_whole_render(write_spec):
     for path in templates:
         env.parse(files[path], filename=path)
     assert py_literal(NASTY) in "".join(files[p] for p in python)
+
+
+@pytest.mark.parametrize("code", [
+    'x = f"a {b}"  # now\n',
+    "s = '''multi\nnow'''\nnow()\n",
+    'r"\\"" + date\n',
+    "x = b'\\\n now'\ny = Decimal\n",
+    "u'''a\\'''' + Any\n",
+    'rb"""x""" if UUID else Rf\'y\'\n',
+    "def f(a: Annotated[int, Field(ge=1)]) -> Literal['now']: ...\n",
+])
+def test_names_in_code_match_pythons_tokenizer(code):
+    import io
+    import tokenize
+
+    from dsgen._fields import _names_in_code
+
+    names = {t.string for t in tokenize.generate_tokens(io.StringIO(code).readline)
+             if t.type == tokenize.NAME}
+    assert _names_in_code(code) == names
+
+
+def test_templated_paths_look_names_up_like_jinja():
+    from dsgen._render import _render_path, make_environment
+
+    env = make_environment([])
+    screen = {"name": {"snake": "deals"}}
+    assert _render_path(env, "app/[[ screen.name.snake ]].py", {"screen": screen}) \
+        == "app/deals.py"
+    # Not a plain name: Jinja renders it.
+    assert _render_path(env, "app/[[ screen.name.snake|upper ]].py", {"screen": screen}) \
+        == "app/DEALS.py"
+    with pytest.raises(jinja2.UndefinedError):
+        _render_path(env, "app/[[ screen.nom.snake ]].py", {"screen": screen})
+
+
+def test_the_bytecode_cache_loads_what_it_stored_and_drops_stale_entries(tmp_path):
+    from dsgen._render import _BytecodeCache
+
+    (tmp_path / "t.jinja").write_text("[[ 6 * 7 ]]\n")
+    cache = _BytecodeCache(str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+
+    def env():
+        return jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path)),
+                                  bytecode_cache=cache, variable_start_string="[[",
+                                  variable_end_string="]]")
+
+    assert env().get_template("t.jinja").render() == "42"
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    compiled = []
+    second = env()
+    second.compile = lambda *a, **k: compiled.append(a) or jinja2.Environment.compile(
+        second, *a, **k)
+    assert second.get_template("t.jinja").render() == "42"
+    assert compiled == []                       # loaded from the cache
+    (tmp_path / "t.jinja").write_text("[[ 6 * 8 ]]\n")
+    third = env()
+    assert third.get_template("t.jinja").render() == "48"   # changed source: recompiled

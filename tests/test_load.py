@@ -856,3 +856,98 @@ def test_index_partial_value_suggests_an_enum_value(write_spec):
          "link table: not a column a condition can test", "test columns of the store itself"),
     ]
     assert [i.partial for i in spec.store("contact").indexes] == [(("status", None),)]
+
+
+# -- the quick path: a valid spec loaded by the safe loader must equal the round-trip one ---
+def _without_locations(spec):
+    from dataclasses import replace
+
+    stores = tuple(replace(s, location=None, indexes=tuple(replace(i, location=None)
+                                                           for i in s.indexes),
+                           fields=tuple(replace(f, location=None) for f in s.fields))
+                   for s in spec.stores)
+    screens = tuple(replace(s, location=None, option_locations={}) for s in spec.screens)
+    return replace(spec, stores=stores, screens=screens)
+
+
+SCALARS = """\
+dsgen: 1
+app: {name: shop, title: "Shop \\u2713"}
+stores:
+  item:
+    fields:
+      name: {type: string, required: true, max: 0x40, label: 'Name: ''the'' one'}
+      notes:
+        type: text
+        default: |
+          two
+          lines
+      price: {type: decimal, min: 0.50, max: 1_000, default: 1.0e+1}
+      qty: {type: int, default: 0o17}
+      due: {type: date, default: 2024-01-31}
+      seen: {type: datetime, default: now}
+      kind: {type: enum, values: [yes, no, "on"], default: "no"}
+      meta: {type: json, default: {a: [1, 2.5, null, true]}}
+    indexes:
+      - {fields: [name, kind], unique: true, partial: {kind: "no"}}
+screens:
+  items: {pattern: master-detail, store: item, list: [name, price]}
+signals:
+  _ui: {open: false, size: 1.5, tags: [a, b]}
+"""
+
+
+def _all_specs():
+    from tests._support import example_specs
+
+    return [(p.name, p.read_text(encoding="utf-8")) for p in example_specs()] + [
+        ("scalars.yml", SCALARS)]
+
+
+@pytest.mark.parametrize(("name", "text"), _all_specs(), ids=lambda v: v if
+                         isinstance(v, str) and v.endswith(".yml") else "")
+def test_quick_spec_equals_the_round_trip_parse(tmp_path, name, text):
+    from dsgen._blueprints import builtin_registry
+    from dsgen._load import quick_spec
+    from dsgen._project import render_project
+
+    path = tmp_path / name
+    slow, diagnostics = parse_spec(path, text)
+    assert diagnostics == []
+    quick = quick_spec(path, text)
+    assert quick is not None
+    assert _without_locations(quick) == _without_locations(slow)
+    assert set(quick.locations) <= set(slow.locations)      # what was declared, without
+    assert not any(quick.locations.values())                # where
+    if name == "scalars.yml":
+        registry = builtin_registry()
+        render = {f.path: f.content for f in render_project(quick, registry, with_assets=False)}
+        assert render == {f.path: f.content
+                          for f in render_project(slow, registry, with_assets=False)}
+
+
+@pytest.mark.parametrize("text", [
+    "dsgen: 1\napp: {name: shop\n",                                 # invalid YAML
+    "dsgen: 1\napp: {name: Shop}\nscreens: {home: {pattern: page}}\n",  # a shape error
+    "- a list\n",                                                    # not a mapping
+    "dsgen: 1\nbase: &b {name: shop}\napp: {<<: *b}\nscreens: {}\n",  # merge keys
+    "dsgen: 1\napp: {name: shop}\nscreens: {home: {pattern: page}}\n"
+    "signals: {_ui: {at: 2024-01-31 10:00:00}}\n",                 # a date-time
+    "dsgen: 1\napp: !custom {name: shop}\nscreens: {home: {pattern: page}}\n",  # a tag
+])
+def test_quick_spec_leaves_anything_unusual_to_the_round_trip_parse(tmp_path, text):
+    from dsgen._load import quick_spec
+
+    assert quick_spec(tmp_path / "dsgen.yaml", text) is None
+
+
+def test_an_invalid_spec_still_reports_locations_through_prepare_spec(write_spec):
+    from dsgen._blueprints import builtin_registry
+    from dsgen._project import prepare_spec
+
+    path = write_spec("dsgen: 1\napp: {name: shop}\nscreens:\n  home: {pattern: nope}\n")
+    with pytest.raises(SpecError) as info:
+        prepare_spec(path, builtin_registry())
+    [diagnostic] = info.value.diagnostics
+    assert diagnostic.location == Location(path, 4, 19)
+    assert diagnostic.path == "screens.home.pattern"
