@@ -55,7 +55,7 @@ def _run(action):
     try:
         return action()
     except SpecError as exc:
-        _console.diagnostics(exc.diagnostics)
+        _console.diagnostics(exc.diagnostics, source=exc.source, note=exc.note)
         raise typer.Exit(exc.exit_code) from None
     except ConflictError as exc:
         _console.err.print(f"[bold red]conflict:[/] {exc}")

@@ -24,14 +24,17 @@ _STYLE = {
 }
 
 
-def diagnostics(items: list[Diagnostic]) -> None:
-    """Each problem as `file:line:col path: message (hint)`, with the line and a caret."""
+def diagnostics(items: list[Diagnostic], *, source: str | None = None,
+                note: str | None = None) -> None:
+    """Each problem as `file:line:col path: message (hint)`, with the line and a caret.
+
+    `source` is the text the locations point into when it is not the file on disk."""
     for d in items:
         where = f"{d.location}: " if d.location else ""
         err.print(f"[bold red]error[/] [bold]{where}[/]{d.path + ': ' if d.path else ''}"
                   f"{_escape(d.message)}")
         if d.location is not None:
-            line = _source_line(d.location.file, d.location.line)
+            line = _source_line(d.location.file, d.location.line, source)
             if line is not None:
                 err.print(f"  [dim]{d.location.line:>4} |[/] {_escape(line)}")
                 err.print(f"  [dim]     |[/] {' ' * (d.location.col - 1)}[red]^[/]")
@@ -40,15 +43,18 @@ def diagnostics(items: list[Diagnostic]) -> None:
     count = len(items)
     err.print(f"[bold red]{count} error{'s' if count != 1 else ''}[/] in the spec; "
               "nothing was written.")
+    if note:
+        err.print(f"[cyan]hint:[/] {_escape(note)}")
 
 
 def _escape(text: str) -> str:
     return text.replace("[", r"\[")
 
 
-def _source_line(file: Path, line: int) -> str | None:
+def _source_line(file: Path, line: int, source: str | None = None) -> str | None:
     try:
-        return file.read_text(encoding="utf-8").splitlines()[line - 1]
+        text = source if source is not None else file.read_text(encoding="utf-8")
+        return text.splitlines()[line - 1]
     except (OSError, IndexError, UnicodeDecodeError):
         return None
 

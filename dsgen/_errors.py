@@ -60,8 +60,13 @@ class SpecError(DsgenError):
 
     exit_code = 2
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], *, source: str | None = None,
+                 note: str | None = None):
         self.diagnostics = diagnostics
+        # The text the locations refer to, when it is not the file on disk (e.g. the spec
+        # as `dsgen add pattern` would write it); and a closing note for the user.
+        self.source = source
+        self.note = note
         count = len(diagnostics)
         super().__init__(f"{count} error{'s' if count != 1 else ''} in the spec")
 

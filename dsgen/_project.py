@@ -209,15 +209,32 @@ def _parse_settings(settings: list[str]) -> dict[str, Any]:
 
 
 def _fill_options(blueprint, store_fields: dict[str, Any], options: dict[str, Any]) -> None:
-    """Give required field options a fitting field of the store when the user named none."""
+    """Give required field options a fitting field of the store when the user named none
+    (a field another option must differ from is not reused for it)."""
     for opt in blueprint.options:
         if opt.name in options or not opt.required or opt.type != "field":
             continue
+        taken = options.get(opt.differs_from) if opt.differs_from else None
         for name, body in store_fields.items():
             ftype = body if isinstance(body, str) else body.get("type")
-            if not opt.field_types or ftype in opt.field_types:
+            if name != taken and (not opt.field_types or ftype in opt.field_types):
                 options[opt.name] = name
                 break
+
+
+def _scaffold_options(blueprint, store_fields: dict[str, Any]) -> dict[str, Any]:
+    """The scaffold's options that fit an existing store: every option that names no field,
+    and field options whose fields the store has."""
+    declared = {opt.name: opt for opt in blueprint.options}
+    fitting: dict[str, Any] = {}
+    for key, value in (blueprint.scaffold.get("options") or {}).items():
+        opt = declared.get(key)
+        if opt is not None and opt.type in ("field", "fields"):
+            names = [value] if isinstance(value, str) else list(value or [])
+            if not all(name in store_fields for name in names):
+                continue
+        fitting[key] = value
+    return fitting
 
 
 def add_pattern(dest: Path, pattern: str, *, screen: str | None = None,
@@ -266,6 +283,8 @@ def add_pattern(dest: Path, pattern: str, *, screen: str | None = None,
                 options.setdefault(key, value)
         else:
             store_fields = {f.name.snake: {"type": f.type.value} for f in existing.fields}
+            for key, value in _scaffold_options(blueprint, store_fields).items():
+                options.setdefault(key, value)
         _fill_options(blueprint, store_fields, options)
     name = screen or _free_screen_name(current, store, pattern)
     if current.screen(name) is not None:
@@ -277,7 +296,13 @@ def add_pattern(dest: Path, pattern: str, *, screen: str | None = None,
     for key, value in options.items():
         body[key] = value
     text = add_entry(text, "screens", name, body)
-    spec = prepare_spec(spec_file, registry, text)
+    try:
+        spec = prepare_spec(spec_file, registry, text)
+    except SpecError as exc:
+        raise SpecError(exc.diagnostics, source=text, note=(
+            f"the locations are in {SPEC_FILE} as `add pattern` would write it; name what "
+            f"the store cannot supply with --set OPTION=VALUE (`dsgen blueprints show "
+            f"{pattern}` lists the options)")) from None
     return _render_into(spec, registry, dest, dry_run=dry_run, conflicts=conflicts,
                         spec_text=text)
 

@@ -157,3 +157,39 @@ def test_edits_survive_add_pattern_and_the_new_screen_works(project: Path, datas
     assert screen_py.read_text().endswith(PY_EDIT)
     assert screen_html.read_text().startswith(HTML_EDIT)
     make_test(project, shared_venv())
+
+
+def test_add_pattern_on_an_existing_store_takes_the_scaffold_options_that_fit(project: Path):
+    text = _spec_after(project, "tabs", store="contact")  # the scaffold's own-panel tabs
+    assert "pattern: tabs" in text and "name: recent" in text and "reorder: true" in text
+
+
+def test_add_pattern_fills_start_and_end_with_different_fields(project: Path):
+    spec = project / "dsgen.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace(
+        "      notes: text\n",
+        "      notes: text\n      starts: date\n      ends: date\n", 1), encoding="utf-8")
+    text = _spec_after(project, "date-range", store="contact")
+    assert "start: starts" in text and "end: ends" in text
+
+
+def test_add_pattern_errors_point_into_the_spec_it_would_write(project: Path):
+    from dsgen._errors import SpecError
+
+    before = (project / "dsgen.yaml").read_text(encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        add_pattern(project, "date-range", store="contact")  # contact has no date fields
+    error = caught.value
+    assert error.source is not None and "pattern: date-range" in error.source
+    located = [d for d in error.diagnostics if d.location is not None]
+    assert located and all(
+        "date-range" in error.source.splitlines()[d.location.line - 1]
+        or "contacts_date_range" in error.source.splitlines()[d.location.line - 2]
+        for d in located)
+    assert "--set" in (error.note or "")
+    assert (project / "dsgen.yaml").read_text(encoding="utf-8") == before
+
+
+def _spec_after(project: Path, pattern: str, **kwargs) -> str:
+    add_pattern(project, pattern, **kwargs)
+    return (project / "dsgen.yaml").read_text(encoding="utf-8")
