@@ -62,3 +62,12 @@ def test_example_project(example, tmp_path, venv):
     outcome = new_project(example.stem, dest=tmp_path / example.stem, spec_path=example)
     assert outcome.written
     make_test(outcome.project, venv)
+
+
+def test_every_pattern_in_one_app(tmp_path, venv):
+    """bench/all_patterns.yml: the spec contract's example (every headline pattern, a
+    realtime store, a live screen inside a tab) plus data-table and wizard, in one app."""
+    spec = ROOT / "bench" / "all_patterns.yml"
+    outcome = new_project("allpatterns", dest=tmp_path / "allpatterns", spec_path=spec)
+    assert outcome.written
+    make_test(outcome.project, venv)
