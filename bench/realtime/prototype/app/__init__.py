@@ -1,1 +1,0 @@
-"""A demo app whose `tasks` store is realtime: every open list page follows every write."""

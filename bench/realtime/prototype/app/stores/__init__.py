@@ -1,1 +1,0 @@
-"""Data access per store: plain SQL over psycopg, one module per store."""
