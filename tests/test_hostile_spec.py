@@ -147,10 +147,10 @@ def test_a_huge_integer_is_located(tmp_path, run):
     assert f"{path}:12:8: a number of 5,000 characters" in result.output
 
 
-def test_invalid_utf8_is_located(tmp_path, run):
+def test_invalid_utf8_is_located_for_check_and_new(tmp_path, run, datastar_js):
     path = tmp_path / "spec.yml"
     path.write_bytes(VALID.replace("name: shop", "name: sh\xe9op").encode("latin-1"))
-    for args in (["check", path],):
+    for args in (["check", path], ["new", "shop", "--spec", path, "--dir", tmp_path / "p"]):
         result = run(*args)
         assert result.exit_code == 2, result.output
         assert f"{path}:2:15: the file is not UTF-8 text" in result.output
