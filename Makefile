@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.dsgen-installed
 DEMO ?= .cache/demo
 
-.PHONY: demo test test-e2e test-fast lint browser snapshots clean
+.PHONY: demo test test-e2e test-fast lint browser snapshots fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check dsgen tests
+
+# The fuzz tier's big run: N hostile or mutated specs (the normal test run takes a small
+# seeded sample). Replay a run with the SEED it printed.
+N ?= 10000
+SEED ?= 20261207
+fuzz: $(STAMP)
+	DSGEN_FUZZ_N=$(N) DSGEN_FUZZ_SEED=$(SEED) $(BIN)/pytest -m fuzz -q -s -p no:cacheprovider tests/test_fuzz.py
 
 snapshots: $(STAMP)
 	$(BIN)/pytest tests/test_golden.py --snapshot-update
