@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from app.core.config import Settings, get_settings
+from app.core.config import Settings, get_settings, test_mode
 from app.db import create_pool
 from app.realtime import Realtime
 from app.realtime.asgi import RealtimeStreams
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
-    if settings is not None and settings.test_mode:  # /test: only for the test suite
+    if test_mode(settings):  # /test: the SDK conformance endpoint, never in production
         from app.realtime import conformance
 
         app.include_router(conformance.router)

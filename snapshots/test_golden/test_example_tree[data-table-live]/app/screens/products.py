@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 from uuid import UUID
 
@@ -37,10 +37,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from app import sse as stream_events
 from app.core.forms import field_errors, like_pattern, parse_id
+from app.core.live import Since, live_stream
 from app.db import Conn
 from app.realtime import NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.realtime.events import current_watermark
 from app.stores import product
 from app.templating import render
 from app.web import (
@@ -388,25 +388,10 @@ def _table_events(table: Page, live: dict[str, Any] | None = None) -> list[Datas
     return events
 
 
-async def _stream_position(conn: Conn) -> int:
-    """The newest change already committed, read before anything else the request reads:
-    the page's stream starts after it. (A change committed between this read and the
-    page's own reads is on the page and also sent by the stream: patches are idempotent.)"""
-    return await current_watermark(conn)
-
-
-Since = Annotated[int, Depends(_stream_position)]
-
-
 def _live(request: Request, table: Page, since: int) -> dict[str, Any]:
     """Where the page's stream starts, and how it retries (see _live.html)."""
-    settings = get_realtime(request).settings
     query = {"since": since, **_key_params(table.q, table.order, table.cursor)}
-    return {
-        "url": f"{LIVE_PATH}?{urlencode(query)}",
-        "retry_ms": settings.realtime_retry_interval_ms,
-        "retry_max_wait_ms": settings.realtime_retry_max_wait_ms,
-    }
+    return live_stream(request, LIVE_PATH, query)
 
 
 # Pages (GET): each URL is a deep link and a Datastar target.

@@ -22,12 +22,13 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from datastar_py.sse import DatastarEvent
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from psycopg import IntegrityError
 from pydantic import BaseModel, Field, ValidationError
 
 from app.core.forms import field_errors, parse_id
+from app.core.records import find, get_or_404
 from app.db import Conn
 from app.stores import shift as shift_store
 from app.templating import render
@@ -587,14 +588,6 @@ async def _respond(
     return sse(events)
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> Row:
-    record_id = parse_id(raw_id)
-    record = await shift_store.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
 @router.get(PATH)
 async def index(request: Request, conn: Conn, zoom: str = DEFAULT_ZOOM) -> Response:
     if zoom not in ZOOMS and not is_datastar(request):
@@ -619,7 +612,7 @@ async def new(request: Request, conn: Conn, zoom: str = DEFAULT_ZOOM) -> Respons
 @router.get(f"{PATH}/{{record_id}}")
 async def edit(request: Request, conn: Conn, record_id: str, zoom: str = DEFAULT_ZOOM) -> Response:
     zoom = _zoom(zoom)
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(shift_store.get, conn, record_id)
     drawer = await _form(conn, zoom, shift_store.record_values(record), record=record)
     return await _respond(
         request, conn, zoom, drawer=drawer, selected_id=str(record["id"]),
@@ -889,8 +882,7 @@ async def create(request: Request, conn: Conn, zoom: str = DEFAULT_ZOOM) -> Resp
 async def update(
     request: Request, conn: Conn, record_id: str, zoom: str = DEFAULT_ZOOM
 ) -> Response:
-    record_uuid = parse_id(record_id)
-    record = await shift_store.get(conn, record_uuid) if record_uuid else None
+    record = await find(shift_store.get, conn, record_id)
     if record is None:
         return await _saved(conn, _zoom(zoom), f"That {NOUN} no longer exists.", "error")
     values = shift_store.form_values(await request.form())

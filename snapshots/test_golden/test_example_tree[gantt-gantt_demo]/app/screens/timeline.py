@@ -27,17 +27,18 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from datastar_py.sse import DatastarEvent
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from psycopg import AsyncConnection, IntegrityError
 from pydantic import BaseModel, Field, ValidationError
 
 from app import sse as stream_events
 from app.core.forms import field_errors, parse_id
+from app.core.live import Since, live_stream
+from app.core.records import find, get_or_404
 from app.db import Conn
 from app.realtime import NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.realtime.events import current_watermark
 from app.stores import task as task_store
 from app.templating import render
 from app.web import (
@@ -658,32 +659,9 @@ async def _respond(
     return sse(events)
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> Row:
-    record_id = parse_id(raw_id)
-    record = await task_store.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
-async def _stream_position(conn: Conn) -> int:
-    """The newest change already committed, read before anything else the request reads:
-    the page's stream starts after it. (A change committed between this read and the
-    chart's own reads is drawn and also sent by the stream: redrawing is idempotent.)"""
-    return await current_watermark(conn)
-
-
-Since = Annotated[int, Depends(_stream_position)]
-
-
 def _live(request: Request, zoom: str, since: int) -> dict[str, Any]:
     """Where the page's stream starts, for which zoom, and how it retries (see _live.html)."""
-    settings = get_realtime(request).settings
-    return {
-        "url": f"{LIVE_PATH}?{urlencode({'zoom': zoom, 'since': since})}",
-        "retry_ms": settings.realtime_retry_interval_ms,
-        "retry_max_wait_ms": settings.realtime_retry_max_wait_ms,
-    }
+    return live_stream(request, LIVE_PATH, {"zoom": zoom, "since": since})
 
 
 @router.get(LIVE_PATH)
@@ -723,7 +701,7 @@ async def edit(
     request: Request, conn: Conn, since: Since, record_id: str, zoom: str = DEFAULT_ZOOM
 ) -> Response:
     zoom = _zoom(zoom)
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(task_store.get, conn, record_id)
     drawer = await _form(conn, zoom, task_store.record_values(record), record=record)
     return await _respond(
         request, conn, zoom, drawer=drawer, selected_id=str(record["id"]),
@@ -1017,8 +995,7 @@ async def create(request: Request, conn: Conn, zoom: str = DEFAULT_ZOOM) -> Resp
 async def update(
     request: Request, conn: Conn, record_id: str, zoom: str = DEFAULT_ZOOM
 ) -> Response:
-    record_uuid = parse_id(record_id)
-    record = await task_store.get(conn, record_uuid) if record_uuid else None
+    record = await find(task_store.get, conn, record_id)
     if record is None:
         return await _saved(conn, _zoom(zoom), f"That {NOUN} no longer exists.", "error")
     values = task_store.form_values(await request.form())

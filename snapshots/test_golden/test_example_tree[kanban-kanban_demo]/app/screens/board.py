@@ -25,6 +25,7 @@ from psycopg import IntegrityError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.records import get_or_404
 from app.db import Conn
 from app.stores import person, task
 from app.templating import render
@@ -330,14 +331,6 @@ def _new_url(column: str) -> str:
     return f"{PATH}/new?{urlencode({'column': column})}" if column else f"{PATH}/new"
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> dict[str, Any]:
-    record_id = parse_id(raw_id)
-    record = await task.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
 # Pages (GET): each URL is a deep link and a Datastar target.
 
 
@@ -362,7 +355,7 @@ async def new(request: Request, conn: Conn, column: str = "") -> Response:
 
 @router.get(f"{PATH}/{{record_id}}")
 async def show(request: Request, conn: Conn, record_id: str) -> Response:
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(task.get, conn, record_id)
     return await _respond(
         request, conn, drawer=_show(record), selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}", title=f"{record[LABEL]} · {TITLE}",
@@ -371,7 +364,7 @@ async def show(request: Request, conn: Conn, record_id: str) -> Response:
 
 @router.get(f"{PATH}/{{record_id}}/edit")
 async def edit(request: Request, conn: Conn, record_id: str) -> Response:
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(task.get, conn, record_id)
     drawer = await _form(conn, task.record_values(record), record=record)
     return await _respond(
         request, conn, drawer=drawer, selected_id=str(record["id"]),

@@ -9,12 +9,13 @@ client already shows this screen with the same search, otherwise the whole scree
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from psycopg import IntegrityError
 from pydantic import ValidationError
 
 from app.core.forms import field_errors, parse_id
+from app.core.records import get_or_404
 from app.db import Conn
 from app.stores import person
 from app.templating import render, with_query
@@ -105,14 +106,6 @@ async def _respond(
     return sse(events)
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> dict[str, Any]:
-    record_id = parse_id(raw_id)
-    record = await person.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
 # Pages (GET): each URL is a deep link and a Datastar target.
 
 
@@ -144,7 +137,7 @@ async def new(request: Request, conn: Conn, q: str = "") -> Response:
 async def show(
     request: Request, conn: Conn, record_id: str, q: str = ""
 ) -> Response:
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(person.get, conn, record_id)
     return await _respond(
         request, conn, q=q, detail=_show(record), selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}", q), title=f"{record[LABEL]} · {TITLE}",
@@ -155,7 +148,7 @@ async def show(
 async def edit(
     request: Request, conn: Conn, record_id: str, q: str = ""
 ) -> Response:
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(person.get, conn, record_id)
     detail = await _form(conn, person.record_values(record), record=record)
     return await _respond(
         request, conn, q=q, detail=detail, selected_id=str(record["id"]),

@@ -24,10 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app import sse as stream_events
 from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.live import Since, live_stream
+from app.core.records import get_or_404
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.realtime.events import current_watermark
 from app.stores import lead
 from app.templating import render
 from app.web import (
@@ -263,32 +264,9 @@ def _new_url(column: str) -> str:
     return f"{PATH}/new?{urlencode({'column': column})}" if column else f"{PATH}/new"
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> dict[str, Any]:
-    record_id = parse_id(raw_id)
-    record = await lead.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
-async def _stream_position(conn: Conn) -> int:
-    """The newest change already committed, read before anything else the request reads:
-    the page's stream starts after it. (A change committed between this read and the
-    page's own reads is on the page and also sent by the stream: patches are idempotent.)"""
-    return await current_watermark(conn)
-
-
-Since = Annotated[int, Depends(_stream_position)]
-
-
 def _live(request: Request, since: int) -> dict[str, Any]:
     """Where the page's stream starts, and how it retries (see _live.html)."""
-    settings = get_realtime(request).settings
-    return {
-        "url": f"{LIVE_PATH}?{urlencode({'since': since})}",
-        "retry_ms": settings.realtime_retry_interval_ms,
-        "retry_max_wait_ms": settings.realtime_retry_max_wait_ms,
-    }
+    return live_stream(request, LIVE_PATH, {"since": since})
 
 
 # Pages (GET): each URL is a deep link and a Datastar target.
@@ -323,7 +301,7 @@ async def live(request: Request) -> Response:
 
 @router.get(f"{PATH}/{{record_id}}")
 async def show(request: Request, conn: Conn, since: Since, record_id: str) -> Response:
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(lead.get, conn, record_id)
     return await _respond(
         request, conn, drawer=_show(record), selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}", title=f"{record[LABEL]} · {TITLE}",
@@ -333,7 +311,7 @@ async def show(request: Request, conn: Conn, since: Since, record_id: str) -> Re
 
 @router.get(f"{PATH}/{{record_id}}/edit")
 async def edit(request: Request, conn: Conn, since: Since, record_id: str) -> Response:
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(lead.get, conn, record_id)
     drawer = await _form(conn, lead.record_values(record), record=record)
     return await _respond(
         request, conn, drawer=drawer, selected_id=str(record["id"]),

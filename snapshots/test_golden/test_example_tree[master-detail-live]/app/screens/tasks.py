@@ -9,21 +9,21 @@ client already shows this screen with the same search, otherwise the whole scree
 /tasks/live`) that patches in changes made elsewhere (`LiveList` at the end).
 """
 
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from psycopg import AsyncConnection, IntegrityError
 from pydantic import ValidationError
 
 from app import sse as stream_events
 from app.core.forms import field_errors, parse_id
+from app.core.live import Since, live_stream
+from app.core.records import get_or_404
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.realtime.events import current_watermark
 from app.stores import task
 from app.templating import render, with_query
 from app.web import (
@@ -120,33 +120,9 @@ async def _respond(
     return sse(events)
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> dict[str, Any]:
-    record_id = parse_id(raw_id)
-    record = await task.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
-async def _stream_position(conn: Conn) -> int:
-    """The newest change already committed, read before anything else the request reads:
-    the page's stream starts after it. (A change committed between this read and the
-    page's own reads is on the page and also sent by the stream: patches are idempotent.)"""
-    return await current_watermark(conn)
-
-
-Since = Annotated[int, Depends(_stream_position)]
-
-
 def _live(request: Request, q: str, since: int) -> dict[str, Any]:
-    """Where the page's stream starts, and how it retries (see _live.html)."""
-    settings = get_realtime(request).settings
-    query = {"q": q, "since": since} if q else {"since": since}
-    return {
-        "url": f"{LIVE_PATH}?{urlencode(query)}",
-        "retry_ms": settings.realtime_retry_interval_ms,
-        "retry_max_wait_ms": settings.realtime_retry_max_wait_ms,
-    }
+    """Where the page's stream starts (for this search), and how it retries."""
+    return live_stream(request, LIVE_PATH, {"q": q, "since": since} if q else {"since": since})
 
 
 # Pages (GET): each URL is a deep link and a Datastar target.
@@ -194,7 +170,7 @@ async def live(request: Request) -> Response:
 async def show(
     request: Request, conn: Conn, since: Since, record_id: str, q: str = ""
 ) -> Response:
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(task.get, conn, record_id)
     return await _respond(
         request, conn, q=q, detail=_show(record), selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}", q), title=f"{record[LABEL]} · {TITLE}",
@@ -206,7 +182,7 @@ async def show(
 async def edit(
     request: Request, conn: Conn, since: Since, record_id: str, q: str = ""
 ) -> Response:
-    record = await _get_or_404(conn, record_id)
+    record = await get_or_404(task.get, conn, record_id)
     detail = await _form(conn, task.record_values(record), record=record)
     return await _respond(
         request, conn, q=q, detail=detail, selected_id=str(record["id"]),

@@ -27,10 +27,11 @@ from pydantic import ValidationError
 
 from app import sse as stream_events
 from app.core.forms import field_errors, parse_id
+from app.core.live import Since, live_stream
+from app.core.records import get_or_404
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.realtime.events import current_watermark
 from app.stores import folder
 from app.templating import render
 from app.web import (
@@ -431,14 +432,6 @@ async def _respond(
     return sse(events)
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> Row:
-    record_id = parse_id(raw_id)
-    record = await folder.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
 def _gone(node_id: UUID | None = None) -> Response:
     """The node vanished (deleted elsewhere): say so, and drop it from the tree."""
     events = [toast(f"That {NOUN} no longer exists.", "error")]
@@ -450,24 +443,9 @@ def _gone(node_id: UUID | None = None) -> Response:
 # Pages (GET): each URL is a deep link and a Datastar target.
 
 
-async def _stream_position(conn: Conn) -> int:
-    """The newest change already committed, read before anything else the request reads:
-    the page's stream starts after it (a change committed in between is on the page and
-    also sent by the stream: the patches are idempotent)."""
-    return await current_watermark(conn)
-
-
-Since = Annotated[int, Depends(_stream_position)]
-
-
 def _live(request: Request, since: int) -> dict[str, Any]:
     """Where the page's stream starts, and how it retries (see _live.html)."""
-    settings = get_realtime(request).settings
-    return {
-        "url": f"{LIVE_PATH}?since={since}",
-        "retry_ms": settings.realtime_retry_interval_ms,
-        "retry_max_wait_ms": settings.realtime_retry_max_wait_ms,
-    }
+    return live_stream(request, LIVE_PATH, {"since": since})
 
 
 @router.get(PATH)
@@ -480,7 +458,7 @@ async def index(request: Request, conn: Conn, since: Since) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, since: Since, parent: str = "") -> Response:
     """The create form: a top-level node, or (with ?parent=<id>) a child of that node."""
-    parent_record = await _get_or_404(conn, parent) if parent else None
+    parent_record = await get_or_404(folder.get, conn, parent) if parent else None
     values = folder.new_values()
     values[PARENT] = str(parent_record["id"]) if parent_record else ""
     detail = await _form(conn, values, parent=parent_record)
@@ -533,7 +511,7 @@ async def children(
 
 @router.get(f"{PATH}/{{node_id}}")
 async def show(request: Request, conn: Conn, since: Since, node_id: str) -> Response:
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(folder.get, conn, node_id)
     return await _respond(
         request, conn, detail=await _show(conn, record), record=record,
         url=_node_url(record["id"]), title=_title(record), since=since,
@@ -545,7 +523,7 @@ async def move_form(
     request: Request, conn: Conn, since: Since, node_id: str
 ) -> Response:
     """The detail pane with the move form open (the choices are fetched only now)."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(folder.get, conn, node_id)
     detail = await _show(conn, record, move=await _move_choices(conn, record["id"]))
     return await _respond(
         request, conn, detail=detail, record=record, url=_node_url(record["id"]),
@@ -556,7 +534,7 @@ async def move_form(
 @router.get(f"{PATH}/{{node_id}}/rename")
 async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
     """Swap the node's row in the tree for an inline rename field."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(folder.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     return sse([patch(render(
@@ -567,7 +545,7 @@ async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
 @router.get(f"{PATH}/{{node_id}}/row")
 async def row(request: Request, conn: Conn, node_id: str) -> Response:
     """The node's row as it normally shows (cancels an inline rename)."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(folder.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     html = render(f"{SCREEN}/_name.html", n=_node(record), editing=False, refocus=True)

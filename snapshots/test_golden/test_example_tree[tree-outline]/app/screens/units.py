@@ -22,6 +22,7 @@ from psycopg import IntegrityError
 from pydantic import ValidationError
 
 from app.core.forms import field_errors, parse_id
+from app.core.records import get_or_404
 from app.db import Conn
 from app.stores import unit
 from app.templating import render
@@ -419,14 +420,6 @@ async def _respond(
     return sse(events)
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> Row:
-    record_id = parse_id(raw_id)
-    record = await unit.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
 def _gone(node_id: UUID | None = None) -> Response:
     """The node vanished (deleted elsewhere): say so, and drop it from the tree."""
     events = [toast(f"That {NOUN} no longer exists.", "error")]
@@ -446,7 +439,7 @@ async def index(request: Request, conn: Conn) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, parent: str = "") -> Response:
     """The create form: a top-level node, or (with ?parent=<id>) a child of that node."""
-    parent_record = await _get_or_404(conn, parent) if parent else None
+    parent_record = await get_or_404(unit.get, conn, parent) if parent else None
     values = unit.new_values()
     values[PARENT] = str(parent_record["id"]) if parent_record else ""
     detail = await _form(conn, values, parent=parent_record)
@@ -491,7 +484,7 @@ async def children(
 
 @router.get(f"{PATH}/{{node_id}}")
 async def show(request: Request, conn: Conn, node_id: str) -> Response:
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(unit.get, conn, node_id)
     return await _respond(
         request, conn, detail=await _show(conn, record), record=record,
         url=_node_url(record["id"]), title=_title(record),
@@ -503,7 +496,7 @@ async def move_form(
     request: Request, conn: Conn, node_id: str
 ) -> Response:
     """The detail pane with the move form open (the choices are fetched only now)."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(unit.get, conn, node_id)
     detail = await _show(conn, record, move=await _move_choices(conn, record["id"]))
     return await _respond(
         request, conn, detail=detail, record=record, url=_node_url(record["id"]),
@@ -514,7 +507,7 @@ async def move_form(
 @router.get(f"{PATH}/{{node_id}}/rename")
 async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
     """Swap the node's row in the tree for an inline rename field."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(unit.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     return sse([patch(render(
@@ -525,7 +518,7 @@ async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
 @router.get(f"{PATH}/{{node_id}}/row")
 async def row(request: Request, conn: Conn, node_id: str) -> Response:
     """The node's row as it normally shows (cancels an inline rename)."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(unit.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     html = render(f"{SCREEN}/_name.html", n=_node(record), editing=False, refocus=True)
