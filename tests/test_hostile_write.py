@@ -204,3 +204,14 @@ def test_cli_update_with_a_hostile_lock(tmp_path, run, datastar_js):
     assert result.exit_code == 1, result.output
     assert "is not a lock dsgen wrote" in result.output
     assert (outside / "victim.txt").read_bytes() == SECRET and tree(project) == before
+
+
+def test_cli_eject_through_a_symlinked_state_dir(tmp_path, run, datastar_js):
+    project, outside = tmp_path / "shop", tmp_path / "outside"
+    outside.mkdir()
+    assert run("new", "shop", "--dir", project).exit_code == 0
+    (project / ".dsgen" / "blueprints").symlink_to(outside, target_is_directory=True)
+    result = run("blueprints", "eject", "kanban", "--dir", project)
+    assert result.exit_code == 1, result.output
+    assert "refusing to write outside the project" in result.output
+    assert list(outside.iterdir()) == []
