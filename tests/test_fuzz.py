@@ -264,10 +264,11 @@ def test_fuzz_specs(tmp_path_factory, monkeypatch, datastar_js):
     finally:
         signal.signal(signal.SIGALRM, previous)
     figures = ", ".join(f"{k}: {v}" for k, v in sorted(FIGURES.items()))
-    print(f"\nfuzz: seed {SEED}, {time.perf_counter() - started:.0f} s, {figures}"
-          f"\nreplay: make fuzz N={CASES} SEED={SEED}")
-    assert not FAILURES, f"{len(FAILURES)} failing case(s); first:\n" + "\n\n".join(
-        FAILURES[:5])
+    summary = (f"fuzz: seed {SEED}, {time.perf_counter() - started:.0f} s, {figures}\n"
+               f"replay: make fuzz N={CASES} SEED={SEED}")
+    print("\n" + summary)
+    assert not FAILURES, f"{summary}\n{len(FAILURES)} failing case(s); first:\n" + \
+        "\n\n".join(FAILURES[:5])
     assert FIGURES["cases"] >= CASES * 0.9
     assert FIGURES["located"] == FIGURES["spec errors"]
 
