@@ -19,6 +19,7 @@ from dsgen._errors import Diagnostic, DsgenError, SpecError
 from dsgen._fields import import_block
 from dsgen._model import Spec
 from dsgen._views import ScreenView, StoreView, store_views
+from dsgen.db.quote import quote_ident, sql_literal
 
 TEMPLATE_SUFFIX = ".jinja"
 SHARED_DIR = Path(__file__).resolve().parent.parent / "blueprints" / "_shared"
@@ -101,20 +102,6 @@ def jinja_key(name: str, var: str) -> str:
     if keyword.iskeyword(name) or name in _JINJA_RESERVED:
         return f"{var}[{json.dumps(name)}]"
     return f"{var}.{name}"
-
-
-def sql_literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 def html_text(value: Any) -> str:
@@ -208,7 +195,7 @@ def make_environment(search_path: list[Path]) -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(jkey=jinja_key, py=py_literal, pyblock=py_block, pytuple=py_tuple,
-                       jstr=json_text, sql=sql_literal, ident=sql_ident, html=html_text,
+                       jstr=json_text, sql=sql_literal, ident=quote_ident, html=html_text,
                        js=js_string, json=json_text)
     env.globals["fail"] = fail
     return env
@@ -247,11 +234,12 @@ def _resolve(opt: Option, value: Any, store: StoreView | None) -> Any:
 
 def _pattern_tables(spec: Spec) -> list[str]:
     """Tables the patterns need beyond the stores (wizard drafts, tab orders), by name."""
-    if spec.app.backend.value != "postgres":
-        return []
-    from dsgen._migrate import schema_state
+    from dsgen.db import find_backend
 
-    tables = schema_state(spec)["tables"]
+    backend = find_backend(spec.app.backend.value)
+    if backend is None:
+        return []
+    tables = backend.schema_state(spec)["tables"]
     return sorted(n for n, t in tables.items() if not t.get("store") and not t.get("link"))
 
 
