@@ -53,8 +53,6 @@ from dsgen.db.postgres.realtime import realtime_state as _realtime_state
 from dsgen.db.postgres.revision import default_message, render_revision, render_state, slugify
 from dsgen.db.postgres.state import (
     STATE_VERSION,
-    TAB_ORDERS,
-    WIZARD_DRAFTS,
     empty_state,
     link_columns,
     link_table,
@@ -65,8 +63,8 @@ from dsgen.db.postgres.state import (
 from dsgen.db.quote import identifier, quote_ident
 
 __all__ = [
-    "REALTIME_LOG", "STATE_CONSTANT", "STATE_VERSION", "TAB_ORDERS", "VERSIONS_DIR",
-    "WIZARD_DRAFTS", "AddColumn", "AddConstraint", "AlterColumnDefault", "AlterColumnNullable",
+    "REALTIME_LOG", "STATE_CONSTANT", "STATE_VERSION", "VERSIONS_DIR",
+    "AddColumn", "AddConstraint", "AlterColumnDefault", "AlterColumnNullable",
     "AlterColumnType", "CreateExtension", "CreateIndex", "CreateRealtimeLog", "CreateTable",
     "DestructiveMigrationError", "DisableRealtime", "DropColumn", "DropConstraint",
     "DropExtension", "DropIndex", "DropRealtimeLog", "DropTable", "EnableRealtime",

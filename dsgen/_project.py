@@ -114,7 +114,7 @@ def new_project(name: str, *, dest: Path | None = None, spec_path: Path | None =
     backend = find_backend(spec.app.backend.value)
     if backend is not None and not backend.has_history(dest):
         # The first revision, written once; later ones come from `dsgen db`.
-        migration = backend.plan(spec, dest, message="initial")
+        migration = backend.plan(spec, dest, message="initial", registry=registry)
         if migration is not None:
             extra[migration.path] = migration.text
     return _render_into(spec, registry, dest, dry_run=dry_run, conflicts=conflicts,
@@ -190,7 +190,7 @@ def emit_migration(dest: Path, *, message: str | None = None, allow_destructive:
                          "(or pass --dir)")
     spec = prepare_spec(spec_file, registry)
     migration = get_backend(backend or spec.app.backend.value).plan(
-        spec, dest, message=message, allow_destructive=allow_destructive)
+        spec, dest, message=message, allow_destructive=allow_destructive, registry=registry)
     if migration is not None and not dry_run:
         apply([_user_file(dest, migration.path, migration.text)], dest,
               untracked={migration.path})

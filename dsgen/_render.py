@@ -232,14 +232,14 @@ def _resolve(opt: Option, value: Any, store: StoreView | None) -> Any:
     return value
 
 
-def _pattern_tables(spec: Spec) -> list[str]:
-    """Tables the patterns need beyond the stores (wizard drafts, tab orders), by name."""
+def _pattern_tables(spec: Spec, registry: Registry) -> list[str]:
+    """Tables the patterns need beyond the stores (their `schema` hooks), by name."""
     from dsgen.db import find_backend
 
     backend = find_backend(spec.app.backend.value)
     if backend is None:
         return []
-    tables = backend.schema_state(spec)["tables"]
+    tables = backend.schema_state(spec, registry)["tables"]
     return sorted(n for n, t in tables.items() if not t.get("store") and not t.get("link"))
 
 
@@ -264,14 +264,23 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         screens.append(ScreenView(screen, store, _resolve_options(screen, blueprint, store),
                                   icon=blueprint.icon,
                                   live=blueprint.live and store is not None and store.realtime))
-    detail_routes = {s.store.name.snake: s.route for s in reversed(screens)
-                     if s.pattern == "master-detail" and s.store is not None}
+    # The first screen that shows single records of a store is where refs to it link.
+    detail_routes: dict[str, str] = {}
+    for s in reversed(screens):
+        record_route = registry.blueprints[s.pattern].hook("record_route")
+        route = record_route(s) if record_route is not None else None
+        if route is not None and s.store is not None:
+            detail_routes[s.store.name.snake] = route
+    views = {}
+    for s in screens:
+        view = registry.blueprints[s.pattern].hook("view")
+        views[id(s)] = dict(view(s)) if view is not None else {}
     for view in stores.values():
         for f in view.fields:
             if f.is_ref and not f.is_link:
                 f.ref_route = detail_routes.get(f.ref.name.snake)
     base = {
-        "pattern_tables": _pattern_tables(spec),
+        "pattern_tables": _pattern_tables(spec, registry),
         "spec": spec,
         "app": spec.app,
         "stores": list(stores.values()),
@@ -292,7 +301,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
                 TEMPLATE_SUFFIX) else template
             names = _path_variables(env, path_template)
             if "screen" in names:
-                targets = [{"screen": s, "store": s.store, "options": s.options}
+                targets = [{**views[id(s)], "screen": s, "store": s.store, "options": s.options}
                            for s in screens if s.pattern == blueprint.id]
             elif "store" in names:
                 targets = [{"store": s} for s in stores.values()]

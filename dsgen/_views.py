@@ -26,7 +26,8 @@ class FieldView:
     store: StoreView
     info: TypeInfo
     ref: StoreView | None = None
-    # The URL prefix of a master-detail screen showing the referenced store, if any:
+    # The URL prefix of a screen showing single records of the referenced store (a pattern
+    # hook's `record_route`), if any:
     # lets a ref be shown as a link to the referenced record.
     ref_route: str | None = None
 

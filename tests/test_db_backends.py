@@ -69,7 +69,7 @@ class _FakeBackend:
 
     name = "fake"
 
-    def schema_state(self, spec):
+    def schema_state(self, spec, registry=None):
         return {"collections": sorted(s.name.snake for s in spec.stores)}
 
     def diff(self, old, new, *, renames=None, allow_destructive=False):
@@ -81,7 +81,7 @@ class _FakeBackend:
     def has_history(self, project):
         return (project / "fake").is_dir()
 
-    def plan(self, spec, project, *, message=None, allow_destructive=False):
+    def plan(self, spec, project, *, message=None, allow_destructive=False, registry=None):
         ops = self.diff({}, self.schema_state(spec))
         text = self.write_revision(ops, {}, revision="1", down_revision=None,
                                    message=message or "first")

@@ -20,6 +20,7 @@ from dsgen.db.errors import (
 )
 
 if TYPE_CHECKING:
+    from dsgen._blueprints import Registry
     from dsgen._model import Spec
 
 __all__ = [
@@ -54,8 +55,8 @@ class Backend(Protocol):
 
     name: str
 
-    def schema_state(self, spec: Spec) -> dict:
-        """The JSON-able schema the spec leads to."""
+    def schema_state(self, spec: Spec, registry: Registry | None = None) -> dict:
+        """The JSON-able schema the spec leads to (with what its patterns' hooks declare)."""
         ...
 
     def diff(self, old: dict, new: dict, *, renames: dict[str, dict[str, str]] | None = None,
@@ -73,7 +74,8 @@ class Backend(Protocol):
         ...
 
     def plan(self, spec: Spec, project: Path, *, message: str | None = None,
-             allow_destructive: bool = False) -> Migration | None:
+             allow_destructive: bool = False,
+             registry: Registry | None = None) -> Migration | None:
         """The next revision for the project (None: its schema is up to date)."""
         ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dsgen._blueprints import Registry
 from dsgen._model import Backend, Spec
 from dsgen.db import Migration, MigrationError
 from dsgen.db.postgres.diff import diff_states
@@ -17,8 +18,8 @@ from dsgen.db.postgres.state import schema_state, spec_renames
 class PostgresBackend:
     name = "postgres"
 
-    def schema_state(self, spec: Spec) -> dict:
-        return realtime_state(schema_state(spec))
+    def schema_state(self, spec: Spec, registry: Registry | None = None) -> dict:
+        return realtime_state(schema_state(spec, registry))
 
     def diff(self, old: dict, new: dict, *, renames: dict[str, dict[str, str]] | None = None,
              allow_destructive: bool = False) -> list[Op]:
@@ -35,13 +36,15 @@ class PostgresBackend:
         return bool(read_history(project / VERSIONS_DIR))
 
     def plan(self, spec: Spec, project: Path, *, message: str | None = None,
-             allow_destructive: bool = False) -> Migration | None:
+             allow_destructive: bool = False,
+             registry: Registry | None = None) -> Migration | None:
         return plan_migration(spec, project / VERSIONS_DIR, message=message,
-                              allow_destructive=allow_destructive)
+                              allow_destructive=allow_destructive, registry=registry)
 
 
 def plan_migration(spec: Spec, versions_dir: Path, *, message: str | None = None,
-                   allow_destructive: bool = False) -> Migration | None:
+                   allow_destructive: bool = False,
+                   registry: Registry | None = None) -> Migration | None:
     """The next revision that brings the recorded schema to the spec; None when up to date."""
     if spec.app.backend is not Backend.POSTGRES:
         raise MigrationError(f"'dsgen db' writes Alembic migrations for postgres; this app's "
@@ -49,7 +52,7 @@ def plan_migration(spec: Spec, versions_dir: Path, *, message: str | None = None
     backend = PostgresBackend()
     revisions = read_history(versions_dir)
     head = head_revision(revisions)
-    new = backend.schema_state(spec)
+    new = backend.schema_state(spec, registry)
     old = recorded_state(revisions, head)
     ops = backend.diff(old, new, renames=spec_renames(spec), allow_destructive=allow_destructive)
     if not ops:

@@ -13,6 +13,7 @@ import hashlib
 import json
 from typing import Any
 
+from dsgen._blueprints import Registry
 from dsgen._model import NOW, Field, FieldType, Spec, Store
 from dsgen._names import Name
 from dsgen.db.errors import MigrationError
@@ -183,118 +184,71 @@ def link_table_state(store: Store, field: Field) -> dict:
             "indexes": indexes}
 
 
-# The `tabs` pattern (blueprints/tabs) saves the tab order of each screen with `reorder: true`
-# on the server, one row per tab. One table serves every such screen; the generated code
-# names it too.
-TAB_ORDERS = "tab_orders"
-TABS_PATTERN = "tabs"
+class PatternSchema:
+    """What a pattern's `schema(db, screens)` hook may add to the PostgreSQL state.
+
+    Tables are plain state entries (see the module docstring); `column` and `identifier`
+    build their parts the way the stores' tables are built.
+    """
+
+    backend = "postgres"
+    column = staticmethod(column)
+    identifier = staticmethod(identifier)
+
+    def __init__(self, spec: Spec, state: dict, pattern: str):
+        self.spec = spec
+        self.pattern = pattern
+        self._state = state
+
+    def table(self, name: str) -> dict | None:
+        return self._state["tables"].get(name)
+
+    def add_table(self, name: str, *, columns: list[dict], purpose: str,
+                  constraints: dict[str, dict] | None = None,
+                  indexes: dict[str, dict] | None = None) -> None:
+        """A table the pattern keeps its own state in (`purpose` ends "which the <pattern>
+        pattern ...", e.g. "keeps its drafts in"); one per app, shared by its screens."""
+        if name in self._state["tables"]:
+            raise MigrationError(f"a store's table is named '{name}', which the {self.pattern} "
+                                 f"pattern {purpose}: rename that store")
+        self._state["tables"][name] = {
+            "store": None, "link": None, "realtime": False, "columns": columns,
+            "constraints": dict(constraints or {}), "indexes": dict(indexes or {})}
+
+    def add_constraint(self, table: str, name: str, definition: dict) -> None:
+        self._state["tables"][table]["constraints"][name] = definition
+
+    def add_extension(self, name: str) -> None:
+        self._extensions.add(name)
+
+    @property
+    def _extensions(self) -> set[str]:
+        return self._state.setdefault("_extensions", set())
 
 
-def _tab_orders_table(spec: Spec, tables: dict[str, dict]) -> dict[str, dict]:
-    """{"tab_orders": state} when a tabs screen lets its tabs be reordered, else {}."""
-    if not any(screen.pattern == TABS_PATTERN and screen.options.get("reorder") is True
-               for screen in spec.screens):
-        return {}
-    if TAB_ORDERS in tables:
-        raise MigrationError(f"a store's table is named '{TAB_ORDERS}', which the tabs "
-                             "pattern keeps its tab order in: rename that store")
-    columns = [column("screen", "text", False, None), column("position", "integer", False, None),
-               column("tab", "text", False, None)]
-    constraints = {identifier(f"pk_{TAB_ORDERS}"): {"kind": "primary_key",
-                                                    "columns": ["screen", "tab"]}}
-    return {TAB_ORDERS: {"store": None, "link": None, "realtime": False, "columns": columns,
-                         "constraints": constraints, "indexes": {}}}
+def schema_state(spec: Spec, registry: Registry | None = None) -> dict:
+    """The JSON-able schema every store of the spec leads to (postgres), with what the
+    patterns of its screens declare (their `schema` hooks)."""
+    from dsgen._blueprints import builtin_registry
 
-
-# The `wizard` pattern (blueprints/wizard) keeps every unfinished wizard on the server, one
-# row per draft: the draft id in the URL is what lets a refresh, the back button or another
-# device resume it. One table serves every wizard screen (`screen` tells them apart); the
-# generated code names it too. The index serves both the expiry sweep and the drafts list.
-WIZARD_DRAFTS = "wizard_drafts"
-WIZARD_PATTERN = "wizard"
-
-
-def _wizard_drafts_table(spec: Spec, tables: dict[str, dict]) -> dict[str, dict]:
-    """{"wizard_drafts": state} when a screen of the spec is a wizard, else {}."""
-    if not any(screen.pattern == WIZARD_PATTERN for screen in spec.screens):
-        return {}
-    if WIZARD_DRAFTS in tables:
-        raise MigrationError(f"a store's table is named '{WIZARD_DRAFTS}', which the wizard "
-                             "pattern keeps its drafts in: rename that store")
-    columns = [column("id", "uuid", False, "uuidv7()"), column("screen", "text", False, None),
-               column("step", "integer", False, "1"),
-               column("data", "jsonb", False, "'{}'::jsonb"),
-               column("created_at", "timestamptz", False, "now()"),
-               column("updated_at", "timestamptz", False, "now()")]
-    constraints = {
-        identifier(f"pk_{WIZARD_DRAFTS}"): {"kind": "primary_key", "columns": ["id"]},
-        identifier(f"ck_{WIZARD_DRAFTS}_step_range"): {
-            "kind": "check", "check": "range", "column": "step", "min": 1, "max": None},
-    }
-    indexes = {identifier(f"ix_{WIZARD_DRAFTS}_screen_updated_at"): {
-        "columns": ["screen", "updated_at"], "unique": False, "where": []}}
-    return {WIZARD_DRAFTS: {"store": None, "link": None, "realtime": False, "columns": columns,
-                            "constraints": constraints, "indexes": indexes}}
-
-
-def schema_state(spec: Spec) -> dict:
-    """The JSON-able schema every store of the spec leads to (postgres)."""
+    registry = registry or builtin_registry()
     tables: dict[str, dict] = {}
     for store in spec.stores:
         tables[store.name.table] = store_table(store)
         for f in store.fields:
             if f.type is FieldType.REF and f.many:
                 tables[link_table(store, f)] = link_table_state(store, f)
-    tables.update(_wizard_drafts_table(spec, tables))
-    tables.update(_tab_orders_table(spec, tables))
-    extensions: set[str] = set()
-    for table, name, definition in _no_overlap_constraints(spec):
-        tables[table]["constraints"][name] = definition
-        if definition["columns"]:
-            extensions.add("btree_gist")  # `uuid WITH =` in a GiST index needs it
     state: dict[str, Any] = {"dsgen_state": STATE_VERSION, "tables": tables}
+    for pattern in sorted({screen.pattern for screen in spec.screens}):
+        blueprint = registry.get(pattern)
+        hook = blueprint.hook("schema") if blueprint is not None else None
+        if hook is not None:
+            hook(PatternSchema(spec, state, pattern),
+                 [screen for screen in spec.screens if screen.pattern == pattern])
+    extensions = state.pop("_extensions", set())
     if extensions:  # only when used: states written before extensions existed stay equal
         state["extensions"] = sorted(extensions)
     return state
-
-
-NO_OVERLAP_PATTERNS = ("date-range",)
-
-
-def _no_overlap_constraints(spec: Spec) -> list[tuple[str, str, dict]]:
-    """(table, name, definition) of the exclusion constraint of each date-range screen.
-
-    "No two rows of the same resource overlap" must hold under concurrency, so the database
-    enforces it: EXCLUDE USING gist (resource WITH =, daterange(start, end, '[)') WITH &&).
-    The end is exclusive (hotel nights: a stay ending on the 5th and one starting on the 5th
-    do not overlap). Rows missing a date are left out (a NULL bound would mean "unbounded").
-    Screens whose options do not fit are skipped: check_spec reports them.
-    """
-    out = []
-    for screen in spec.screens:
-        if screen.pattern not in NO_OVERLAP_PATTERNS or not screen.store:
-            continue
-        store = spec.store(screen.store)
-        if store is None:
-            continue
-        start = store.field(str(screen.options.get("start")))
-        end = store.field(str(screen.options.get("end")))
-        resource = screen.options.get("resource")
-        ref = store.field(str(resource)) if resource is not None else None
-        if start is None or end is None or start is end or any(
-                f.type is not FieldType.DATE for f in (start, end)):
-            continue
-        if resource is not None and (ref is None or ref.type is not FieldType.REF or ref.many):
-            continue
-        columns = [ref.name.snake] if ref is not None else []
-        bounds = [start.name.snake, end.name.snake]
-        where = [[f.name.snake, "NOT NULL"] for f in (start, end) if not f.required]
-        table = store.name.table
-        name = identifier(f"ex_{table}_{'_'.join(columns + bounds)}")
-        out.append((table, name, {"kind": "exclude", "using": "gist", "columns": columns,
-                                  "range": bounds, "range_type": "daterange", "bounds": "[)",
-                                  "where": where}))
-    return out
 
 
 def empty_state() -> dict:
