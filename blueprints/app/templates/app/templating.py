@@ -53,6 +53,12 @@ def js_str(value: Any) -> Markup:
     return Markup("'" + html.replace('"', "&#34;") + "'")  # noqa: S704 - escaped above
 
 
+def csp_nonce() -> str:
+    """The request's Content-Security-Policy nonce for inline scripts; none yet (the security
+    middleware replaces this global when it sets a CSP)."""
+    return ""
+
+
 def with_query(path: str, q: str) -> str:
     return f"{path}?{urlencode({'q': q})}" if q else path
 
@@ -66,7 +72,9 @@ templates.env.filters.update(
     url_host=url_host,
     js_str=js_str,
 )
-templates.env.globals.update(app_title=APP_TITLE, nav_items=NAV_ITEMS, with_query=with_query)
+templates.env.globals.update(
+    app_title=APP_TITLE, nav_items=NAV_ITEMS, with_query=with_query, csp_nonce=csp_nonce
+)
 
 
 def render(name: str, **context: Any) -> str:
