@@ -16,7 +16,7 @@ from dsgen import __version__
 from dsgen._assets import DATASTAR_PATH, DATASTAR_SHA256, DATASTAR_VERSION
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, DsgenError, SpecError
-from dsgen._fields import import_block
+from dsgen._fields import import_block, store_imports
 from dsgen._model import Spec
 from dsgen._views import ScreenView, StoreView, store_views
 from dsgen.db.quote import quote_ident, sql_literal
@@ -290,6 +290,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         "dsgen_version": __version__,
         "datastar": {"version": DATASTAR_VERSION, "sha256": DATASTAR_SHA256},
         "import_block": import_block,
+        "store_imports": store_imports,
     }
     jobs: list[Job] = []
     used = [b for b in registry.project] + [
