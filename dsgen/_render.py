@@ -273,9 +273,12 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
     for screen in spec.screens:
         blueprint = registry.get(screen.pattern)
         store = stores.get(screen.store) if screen.store else None
-        screens.append(ScreenView(screen, store, _resolve_options(screen, blueprint, store),
-                                  icon=blueprint.icon,
+        options = _resolve_options(screen, blueprint, store)
+        screens.append(ScreenView(screen, store, options, icon=blueprint.icon,
                                   live=blueprint.live and store is not None and store.realtime))
+        for opt in blueprint.options:  # a same-store ref a pattern walks: no cycles
+            if opt.type == "field" and opt.same_store and options.get(opt.name) is not None:
+                options[opt.name].acyclic = True
     detail_routes = {s.store.name.snake: s.route for s in reversed(screens)
                      if s.pattern == "master-detail" and s.store is not None}
     for view in stores.values():
