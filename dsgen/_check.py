@@ -6,7 +6,7 @@ from typing import Any
 
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, Location
-from dsgen._load import IMPLICIT_FIELDS, SCREEN_CORE_KEYS, _kind, one_of, suggest
+from dsgen._load import IMPLICIT_FIELDS, SCREEN_CORE_KEYS, _kind, bad_char, one_of, suggest
 from dsgen._model import Auth, FieldType, Screen, Spec, Store
 from dsgen._names import IDENTIFIER
 
@@ -233,6 +233,9 @@ def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value:
     elif opt.type == "string":
         if not isinstance(value, str) or not value.strip():
             error(path, f"expected a non-empty string, got {_kind(value)}")
+        elif bad_char(value, one_line=True):
+            error(path, f"the text holds {bad_char(value, one_line=True)}",
+                  "write it on one line, without control characters")
     elif opt.type == "screen":
         if value == screen.name.snake:
             error(path, "a screen cannot contain itself")

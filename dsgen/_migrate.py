@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -806,45 +807,39 @@ def realtime_ops(old: dict, new: dict) -> tuple[list[Op], list[Op]]:
     return before, after
 
 
-_REALTIME_LOG_SQL = (
-    f"CREATE TABLE {REALTIME_LOG} (id bigint GENERATED ALWAYS AS IDENTITY, "
-    "channel text NOT NULL, op text NOT NULL, record_id uuid, "
-    "at timestamptz NOT NULL DEFAULT now(), "
-    f"CONSTRAINT pk_{REALTIME_LOG} PRIMARY KEY (id), "
-    f"CONSTRAINT ck_{REALTIME_LOG}_op CHECK (op IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')))",
-    # Replay for one channel after an id (a reconnecting browser): index-only scan.
-    f"CREATE INDEX ix_{REALTIME_LOG}_channel_id ON {REALTIME_LOG} (channel, id) "
-    "INCLUDE (op, record_id)",
-    # Retention finds the newest event older than the window.
-    f"CREATE INDEX ix_{REALTIME_LOG}_at ON {REALTIME_LOG} (at)",
-    # One transaction at a time appends events, from its first realtime statement to its
-    # commit, so event ids are handed out in commit order (a reader never skips an id).
-    "CREATE FUNCTION realtime_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    f"PERFORM pg_advisory_xact_lock(hashtextextended('{REALTIME_LOG}', 0)); RETURN NULL; "
-    "END $$",
-    # The event row is written in the writer's transaction; the NOTIFY is only a wake-up.
-    "CREATE FUNCTION realtime_capture() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "DECLARE channel text := TG_ARGV[0]; rid uuid; BEGIN "
-    "IF TG_OP = 'DELETE' THEN rid := OLD.id; ELSIF TG_OP <> 'TRUNCATE' THEN rid := NEW.id; "
-    f"END IF; INSERT INTO {REALTIME_LOG} (channel, op, record_id) VALUES (channel, TG_OP, rid); "
-    "PERFORM pg_notify('realtime_' || channel, ''); RETURN NULL; END $$",
-    # Retention: deletes a prefix of ids older than `keep`, always keeps the newest event,
-    # one caller at a time.
-    "CREATE FUNCTION realtime_prune(keep interval) RETURNS bigint LANGUAGE plpgsql AS $$ "
-    "DECLARE cutoff bigint; newest bigint; deleted bigint; BEGIN "
-    "IF NOT pg_try_advisory_xact_lock(hashtextextended('realtime_prune', 0)) THEN RETURN 0; "
-    f"END IF; SELECT id INTO cutoff FROM {REALTIME_LOG} WHERE at < now() - keep "
-    f"ORDER BY at DESC LIMIT 1; SELECT max(id) INTO newest FROM {REALTIME_LOG}; "
-    "IF cutoff IS NULL THEN RETURN 0; END IF; cutoff := least(cutoff, newest - 1); "
-    f"DELETE FROM {REALTIME_LOG} WHERE id <= cutoff; GET DIAGNOSTICS deleted = ROW_COUNT; "
-    "RETURN deleted; END $$",
-)
-_REALTIME_LOG_DROP = (
-    "DROP FUNCTION realtime_prune(interval)",
-    "DROP FUNCTION realtime_capture()",
-    "DROP FUNCTION realtime_order()",
-    f"DROP TABLE {REALTIME_LOG}",
-)
+REALTIME_SQL = Path(__file__).parent / "db" / "postgres" / "realtime.sql"
+
+
+def sql_sections(text: str) -> dict[str, tuple[str, ...]]:
+    """The statements of a `.sql` resource by section (`-- @name`): statements are separated
+    by blank lines, `--` lines are comments, a statement's lines are joined with one space."""
+    sections: dict[str, list[str]] = {}
+    section: list[str] = sections.setdefault("", [])
+    lines: list[str] = []
+
+    def flush() -> None:
+        if lines:
+            statement = " ".join(lines)
+            section.append(statement.removesuffix(";"))
+            lines.clear()
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("-- @"):
+            flush()
+            section = sections.setdefault(line[4:].strip(), [])
+        elif not line:
+            flush()
+        elif not line.startswith("--"):
+            lines.append(line)
+    flush()
+    return {name: tuple(statements) for name, statements in sections.items()}
+
+
+@cache
+def realtime_sql() -> dict[str, tuple[str, ...]]:
+    """The realtime events log's statements: `up` creates it, `down` drops it."""
+    return sql_sections(REALTIME_SQL.read_text(encoding="utf-8"))
 
 
 def _realtime_triggers(table: str, channel: str) -> list[Call]:
@@ -1435,9 +1430,9 @@ def render_up(op: Op) -> list[Any]:
     if isinstance(op, CreateExtension):
         return [_execute(f"CREATE EXTENSION IF NOT EXISTS {quote_ident(op.name)}")]
     if isinstance(op, CreateRealtimeLog):
-        return [_execute(sql) for sql in _REALTIME_LOG_SQL]
+        return [_execute(sql) for sql in realtime_sql()["up"]]
     if isinstance(op, DropRealtimeLog):
-        return [_execute(sql) for sql in _REALTIME_LOG_DROP]
+        return [_execute(sql) for sql in realtime_sql()["down"]]
     if isinstance(op, EnableRealtime):
         return list(_realtime_triggers(op.table, op.channel))
     if isinstance(op, DisableRealtime):

@@ -11,7 +11,7 @@ from dsgen._assets import DATASTAR_PATH, datastar_bundle
 from dsgen._blueprints import Registry, builtin_registry
 from dsgen._check import check_spec
 from dsgen._errors import ConflictError, SpecError, UsageError
-from dsgen._load import locate, parse_spec, quick_spec
+from dsgen._load import locate, parse_spec, quick_spec, read_spec_text
 from dsgen._model import Spec
 from dsgen._names import IDENTIFIER
 from dsgen._render import RenderedFile, build_plan, render_plan
@@ -96,15 +96,15 @@ def new_project(name: str, *, dest: Path | None = None, spec_path: Path | None =
     if spec_path is not None:
         if not spec_path.is_file():
             raise UsageError(f"no spec at {spec_path}")
-        spec_text = spec_path.read_text(encoding="utf-8")
+        spec_text = read_spec_text(spec_path)
         shown_path = spec_path
     elif target_spec.is_file():
-        spec_text = target_spec.read_text(encoding="utf-8")
+        spec_text = read_spec_text(target_spec)
         shown_path = target_spec
     else:
         spec_text = starter_spec(app_name_for(dest.name if dest else name))
         shown_path = target_spec
-    if target_spec.is_file() and target_spec.read_text(encoding="utf-8") != spec_text:
+    if target_spec.is_file() and read_spec_text(target_spec) != spec_text:
         raise ConflictError(f"{target_spec} exists and differs from {spec_path}; edit the "
                             "project's dsgen.yaml and run 'dsgen update' instead", [SPEC_FILE])
     spec = prepare_spec(shown_path, registry, spec_text)
