@@ -28,7 +28,7 @@ browser:
 	  else echo "install chromium (sudo apt-get install -y chromium)"; exit 1; fi; }
 
 test: $(STAMP) browser
-	$(BIN)/ruff check dsgen tests
+	$(BIN)/ruff check dsgen tests blueprints/*/pattern.py
 	$(BIN)/pytest
 
 # Only the end-to-end tier: generate each example, install it, run its own suite.
@@ -40,7 +40,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -m "not e2e"
 
 lint: $(STAMP)
-	$(BIN)/ruff check dsgen tests
+	$(BIN)/ruff check dsgen tests blueprints/*/pattern.py
 
 snapshots: $(STAMP)
 	$(BIN)/pytest tests/test_golden.py tests/test_lifecycle.py tests/test_migrate.py -m "not e2e" \

@@ -70,8 +70,10 @@ def _run(action):
         raise typer.Exit(exc.exit_code) from None
 
 
-def _conflict_policy(yes: bool) -> str:
-    return "markers" if yes else "abort"
+def _conflict_policy(yes: bool):
+    from dsgen._write import Conflicts
+
+    return Conflicts.MARKERS if yes else Conflicts.ABORT
 
 
 def _report(outcome, *, dry_run: bool, as_json: bool, check: bool = False) -> None:
