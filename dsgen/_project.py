@@ -21,6 +21,19 @@ from dsgen._write import Action, Conflicts, FileResult, apply, plan_writes
 SPEC_FILE = "dsgen.yaml"
 
 
+def find_pattern(registry: Registry, pattern: str):
+    """The pattern's blueprint — a usage error naming the patterns when there is none."""
+    from dsgen._load import suggest
+
+    blueprint = registry.get(pattern)
+    if blueprint is None:
+        ids = [b.id for b in registry.patterns]
+        hint = suggest(pattern, ids)
+        raise UsageError(f"unknown pattern '{pattern}'" + (f" ({hint})" if hint else "") +
+                         f"; patterns: {', '.join(ids)}")
+    return blueprint
+
+
 def find_project(dest: Path) -> tuple[Path, Path]:
     """(the project folder, resolved; its dsgen.yaml) — a usage error when it has none."""
     dest = dest.resolve()
@@ -249,18 +262,12 @@ def add_pattern(dest: Path, pattern: str, *, screen: str | None = None,
     from ruamel.yaml.comments import CommentedMap
 
     from dsgen._edit import add_entry
-    from dsgen._load import suggest
 
     conflicts = Conflicts.of(conflicts)
 
     registry = registry or builtin_registry()
     dest, spec_file = find_project(dest)
-    blueprint = registry.get(pattern)
-    if blueprint is None:
-        ids = [b.id for b in registry.patterns]
-        hint = suggest(pattern, ids)
-        raise UsageError(f"unknown pattern '{pattern}'" + (f" ({hint})" if hint else "") +
-                         f"; patterns: {', '.join(ids)}")
+    blueprint = find_pattern(registry, pattern)
     current = prepare_spec(spec_file, registry)
     text = spec_file.read_text(encoding="utf-8")
     options = _parse_settings(settings or [])
