@@ -58,14 +58,8 @@ def _unique_names(spec: Spec, error) -> None:
             error(f"screens.{screen.name}", f"'/{route}' is a path the app serves itself",
                   f"rename the screen, e.g. '{screen.name}_screen'")
         routes[route] = screen.name.snake
-        if screen.name.py != screen.name.snake:
-            error(f"screens.{screen.name}", f"screen name '{screen.name}' is a Python keyword; "
-                  "it names the screen's module", f"try '{screen.name}_screen'")
     tables: dict[str, str] = {}
     for store in spec.stores:
-        if store.name.py != store.name.snake:
-            error(f"stores.{store.name}", f"store name '{store.name}' is a Python keyword; it "
-                  "names the store's module", f"try '{store.name}_item'")
         table = store.name.table
         if table in tables:
             error(f"stores.{store.name}", f"store '{store.name}' and '{tables[table]}' would "

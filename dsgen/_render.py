@@ -16,7 +16,7 @@ from dsgen import __version__
 from dsgen._assets import DATASTAR_PATH, DATASTAR_SHA256, DATASTAR_VERSION
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, DsgenError, SpecError
-from dsgen._fields import import_block
+from dsgen._fields import import_block, store_imports
 from dsgen._model import Spec
 from dsgen._views import ScreenView, StoreView, store_views
 from dsgen.db.quote import quote_ident, sql_literal
@@ -261,9 +261,12 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
     for screen in spec.screens:
         blueprint = registry.get(screen.pattern)
         store = stores.get(screen.store) if screen.store else None
-        screens.append(ScreenView(screen, store, _resolve_options(screen, blueprint, store),
-                                  icon=blueprint.icon,
+        options = _resolve_options(screen, blueprint, store)
+        screens.append(ScreenView(screen, store, options, icon=blueprint.icon,
                                   live=blueprint.live and store is not None and store.realtime))
+        for opt in blueprint.options:  # a same-store ref a pattern walks: no cycles
+            if opt.type == "field" and opt.same_store and options.get(opt.name) is not None:
+                options[opt.name].acyclic = True
     # The first screen that shows single records of a store is where refs to it link.
     detail_routes: dict[str, str] = {}
     for s in reversed(screens):
@@ -290,6 +293,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         "dsgen_version": __version__,
         "datastar": {"version": DATASTAR_VERSION, "sha256": DATASTAR_SHA256},
         "import_block": import_block,
+        "store_imports": store_imports,
     }
     jobs: list[Job] = []
     used = [b for b in registry.project] + [

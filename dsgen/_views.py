@@ -30,6 +30,9 @@ class FieldView:
     # hook's `record_route`), if any:
     # lets a ref be shown as a link to the referenced record.
     ref_route: str | None = None
+    # A ref back to its own store that a pattern uses as a hierarchy or an ordering (a
+    # tree's parent, a gantt's dependencies): the store refuses a write making a cycle.
+    acyclic: bool = False
 
     # The plain attributes templates use most, forwarded from the model.
     @property
