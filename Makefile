@@ -28,7 +28,7 @@ browser:
 	  else echo "install chromium (sudo apt-get install -y chromium)"; exit 1; fi; }
 
 test: $(STAMP) browser
-	$(BIN)/ruff check dsgen tests
+	$(BIN)/ruff check dsgen tests blueprints/*/pattern.py
 	$(BIN)/pytest
 
 # Only the end-to-end tier: generate each example, install it, run its own suite.
@@ -53,7 +53,7 @@ zoo-regress: $(STAMP) browser
 	$(BIN)/python -m tests.zoo regress
 
 lint: $(STAMP)
-	$(BIN)/ruff check dsgen tests
+	$(BIN)/ruff check dsgen tests blueprints/*/pattern.py
 
 # The fuzz tier's big run: N hostile or mutated specs (default 10000; the normal test run
 # takes a small seeded sample). Replay a run with the SEED it printed: make fuzz N=… SEED=….
