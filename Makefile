@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.dsgen-installed
 DEMO ?= .cache/demo
 
-.PHONY: demo test test-e2e test-fast lint browser snapshots clean zoo zoo-regress
+.PHONY: demo test test-e2e test-fast lint browser snapshots fuzz clean zoo zoo-regress
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ zoo-regress: $(STAMP) browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check dsgen tests
+
+# The fuzz tier's big run: N hostile or mutated specs (the normal test run takes a small
+# seeded sample). Replay a run with the FUZZ_SEED it printed: make fuzz FUZZ_N=… FUZZ_SEED=…
+FUZZ_N ?= 10000
+FUZZ_SEED ?= 20261207
+fuzz: $(STAMP)
+	DSGEN_FUZZ_N=$(FUZZ_N) DSGEN_FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest -m fuzz -q -s -p no:cacheprovider tests/test_fuzz.py
 
 snapshots: $(STAMP)
 	$(BIN)/pytest tests/test_golden.py tests/test_lifecycle.py tests/test_migrate.py -m "not e2e" \

@@ -92,27 +92,57 @@ def model_annotation(field: Field) -> tuple[str, list[str]]:
         low = field.min if field.min is not None else (1 if field.required else None)
         if low:
             constraints.append(f"min_length={int(low)}")
-        if field.max is not None:
-            constraints.append(f"max_length={int(field.max)}")
+        constraints.append(f"max_length={max_length(field)}")
+        # Text keeps tabs and line breaks; a one-line value keeps tabs only.
+        validators.append("AfterValidator(plain_text)" if t is FieldType.TEXT
+                          else "AfterValidator(single_line)")
         if t is FieldType.EMAIL:
             validators.append("AfterValidator(check_email)")
         if t is FieldType.URL:
             validators.append("AfterValidator(check_http_url)")
     elif t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
-        if field.min is not None:
-            constraints.append(f"ge={field.min!r}")
-        if field.max is not None:
-            constraints.append(f"le={field.max!r}")
+        low, high = number_range(field)
+        if low is not None:
+            constraints.append(f"ge={low!r}")
+        if high is not None:
+            constraints.append(f"le={high!r}")
         if t is FieldType.FLOAT:
             constraints.append("allow_inf_nan=False")
         if t is FieldType.DECIMAL:
             constraints.extend(["max_digits=18", "decimal_places=2"])
+    elif t is FieldType.DATE:
+        validators.append("AfterValidator(in_date_range)")
     elif t is FieldType.DATETIME:
-        validators.append("AfterValidator(as_utc)")
+        validators.extend(["AfterValidator(as_utc)", "AfterValidator(in_date_range)"])
     if t is FieldType.BOOL:
         return "bool", constraints
     inner = f"{base} | None" if optional else base
     return f"Annotated[{', '.join([inner, 'Blank', *validators])}]", constraints
+
+
+# Bounds of a field's value, derived from its column: every value a form accepts fits the
+# database and the app's own maths (dates: app/core/forms.py, in_date_range).
+DEFAULT_MAX_LENGTH = {FieldType.STRING: 1_000, FieldType.TEXT: 10_000, FieldType.EMAIL: 320,
+                      FieldType.URL: 2_048}
+INT32 = (-(2**31), 2**31 - 1)  # the `integer` column
+
+
+def max_length(field: Field) -> int:
+    """The most characters a string-like field accepts: the spec's max, else the default
+    for its type (an email column is varchar(320) unless the spec says otherwise)."""
+    if field.max is not None:
+        return int(field.max)
+    return DEFAULT_MAX_LENGTH[field.type]
+
+
+def number_range(field: Field) -> tuple[float | int | None, float | int | None]:
+    """(lowest, highest) a number field accepts: the spec's min/max, within the column's
+    range for ints (decimals are bounded by max_digits, floats by being finite)."""
+    low, high = field.min, field.max
+    if field.type is FieldType.INT:
+        low = INT32[0] if low is None else max(int(low), INT32[0])
+        high = INT32[1] if high is None else min(int(high), INT32[1])
+    return low, high
 
 
 def model_default(field: Field) -> str | None:
@@ -206,8 +236,9 @@ _IMPORTS = {
     "ConfigDict": "pydantic", "Field": "pydantic",
 }
 _FORMS = ("Blank", "as_utc", "check_email", "check_http_url", "date_value", "datetime_value",
-          "decimal_value", "form_bool", "form_list", "form_str", "json_value", "like_pattern",
-          "now", "parse_json", "text_value", "today", "uuid_list")
+          "decimal_value", "form_bool", "form_list", "form_str", "in_date_range", "json_value",
+          "like_pattern", "now", "parse_json", "plain_text", "single_line", "text_value",
+          "today", "uuid_list")
 _STDLIB = {"datetime", "decimal", "typing", "uuid"}
 
 

@@ -23,7 +23,7 @@ def test_field_names_that_annotations_use_get_an_attribute_of_their_own() -> Non
     assert Name("class").attr == "class_"
     assert Name("title").attr == "title"
     line = model_line(Field(Name("date"), FieldType.DATE, default=date(2026, 1, 15)))
-    assert line == ('date_: Annotated[date | None, Blank] = '
+    assert line == ('date_: Annotated[date | None, Blank, AfterValidator(in_date_range)] = '
                     'Field(date.fromisoformat("2026-01-15"), alias="date")')
 
 
