@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.zoo]
 # here and overridable (ZOO_SEED) for exploring. CI avoids the features of the defects the
 # zoo found that are still open (specgen.OPEN_DEFECTS): red means a new regression.
 SEED = int(os.environ.get("ZOO_SEED", "20261207"))
-N = int(os.environ.get("ZOO_N", "6"))
+N = int(os.environ.get("ZOO_N", "3"))
 BROWSER = int(os.environ.get("ZOO_BROWSER", "1"))
 
 
