@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.dsgen-installed
 DEMO ?= .cache/demo
 
-.PHONY: demo test test-e2e test-fast lint browser snapshots clean
+.PHONY: demo test test-e2e test-fast lint browser snapshots fuzz clean zoo zoo-regress
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,32 @@ test-e2e: $(STAMP) browser
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not e2e"
 
+# The spec zoo: N random valid specs from SEED, each generated into a project that runs its
+# own lint and API tests (browser tests for the first BROWSER); failures are saved, shrunk,
+# under tests/zoo/regressions/. Replay one: make zoo SEED=S ONLY=I BROWSER=1.
+SEED ?= 1
+N ?= 20
+BROWSER ?= 0
+JOBS ?= 1
+zoo: $(STAMP) browser
+	$(BIN)/python -m tests.zoo run --seed $(SEED) --n $(N) --browser $(BROWSER) --jobs $(JOBS) $(if $(ONLY),--only $(ONLY))
+
+zoo-regress: $(STAMP) browser
+	$(BIN)/python -m tests.zoo regress
+
 lint: $(STAMP)
 	$(BIN)/ruff check dsgen tests
 
+# The fuzz tier's big run: N hostile or mutated specs (the normal test run takes a small
+# seeded sample). Replay a run with the FUZZ_SEED it printed: make fuzz FUZZ_N=… FUZZ_SEED=…
+FUZZ_N ?= 10000
+FUZZ_SEED ?= 20261207
+fuzz: $(STAMP)
+	DSGEN_FUZZ_N=$(FUZZ_N) DSGEN_FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest -m fuzz -q -s -p no:cacheprovider tests/test_fuzz.py
+
 snapshots: $(STAMP)
-	$(BIN)/pytest tests/test_golden.py --snapshot-update
+	$(BIN)/pytest tests/test_golden.py tests/test_lifecycle.py tests/test_migrate.py -m "not e2e" \
+	  --snapshot-update
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

@@ -168,8 +168,10 @@ def add_pattern(
 
 @app.command()
 def db(
-    backend: Annotated[str, typer.Option("--backend", help="postgres (Alembic revisions); "
-                                         "mongo is not available yet.")] = "postgres",
+    backend: Annotated[str | None, typer.Option("--backend", help="The database backend "
+                                                "(default: the spec's app.backend): postgres "
+                                                "(Alembic revisions); mongo is not available "
+                                                "yet.")] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="The revision's "
                                                 "message (default: from its changes).")] = None,
     allow_destructive: Annotated[bool, typer.Option("--allow-destructive", help="Emit steps "
@@ -180,15 +182,11 @@ def db(
 ) -> None:
     """Emit the next migration: the spec's stores diffed against the last revision's state."""
     from dsgen import _console
-    from dsgen._errors import UsageError
     from dsgen._project import emit_migration
 
     def run():
-        if backend != "postgres":
-            raise UsageError(f"backend '{backend}': only postgres migrations are available "
-                             "in this version of dsgen")
         return emit_migration(directory, message=message, allow_destructive=allow_destructive,
-                              dry_run=dry_run)
+                              dry_run=dry_run, backend=backend)
 
     migration = _run(run)
     if migration is None:

@@ -14,6 +14,14 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
+from ruamel.yaml.reader import ReaderError
 
 from dsgen._errors import Diagnostic, Location, SpecError
 from dsgen._model import (
@@ -41,6 +49,20 @@ FIELD_KEYS = (
 )
 SCREEN_CORE_KEYS = ("pattern", "store", "title", "nav")
 SIGNAL_NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]*\Z")
+# Bounds on what a spec file may make the loader build (hostile input, issue 13): nesting
+# deeper than any spec needs overflows recursive walks; aliases may add at most this many
+# nodes (a few hundred bytes of nested aliases otherwise expand to billions); and a number
+# longer than Python converts (4,300 digits) is no number a spec needs.
+MAX_DEPTH = 64
+ALIAS_BUDGET = 10_000
+MAX_NUMBER_CHARS = 1_000
+_NUMBER_CHARS = frozenset("0123456789abcdefABCDEFxXoObB_:+-.")
+# Characters no spec value needs: C0/C1 controls (tab and line breaks aside), DEL, UTF-16
+# surrogate halves (not characters: they cannot be written out as UTF-8) and non-characters.
+_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f"
+                       "\ud800-\udfff\ufffe\uffff]")
+# ...and, in one-line text (titles, labels, enum values), line breaks and tabs too.
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 # Columns every store gets; a store may declare them itself only with a compatible type.
 IMPLICIT_FIELDS = {"id": FieldType.UUID, "created_at": FieldType.DATETIME,
                    "updated_at": FieldType.DATETIME}
@@ -65,6 +87,21 @@ def _nonfinite(value: Any) -> bool:
     if isinstance(value, list):
         return any(_nonfinite(v) for v in value)
     return False
+
+
+def bad_char(text: str, one_line: bool = False) -> str | None:
+    """A description of the first character `text` may not hold, or None when it is clean."""
+    match = (_NOT_ONE_LINE if one_line else _BAD_CHAR).search(text)
+    if match is None:
+        return None
+    code = ord(match.group())
+    if 0xD800 <= code <= 0xDFFF:
+        return f"U+{code:04X}, half of a UTF-16 surrogate pair (not a character)"
+    if code in (0xFFFE, 0xFFFF):
+        return f"U+{code:04X}, a non-character"
+    if match.group() in "\t\n\r\u2028\u2029":
+        return f"a line break or tab (U+{code:04X})"
+    return f"the control character U+{code:04X}"
 
 
 def _kind(value: Any) -> str:
@@ -149,11 +186,17 @@ class _Reader:
         return default
 
     def string(self, node: CommentedMap, key: str, path: str) -> str | None:
+        """A non-empty one-line text (a title, a label): shown in pages, never a control."""
         if key not in node:
             return None
         value, loc, full = self.items(node, key, path)
         if isinstance(value, str) and value.strip():
-            return str(value)
+            bad = bad_char(value, one_line=True)
+            if bad is None:
+                return str(value)
+            self.error(loc, full, f"the text holds {bad}", "write it on one line, without "
+                       "control characters")
+            return None
         self.error(loc, full, f"expected a non-empty string, got {_kind(value)}")
         return None
 
@@ -175,31 +218,72 @@ def load_spec(path: Path | str) -> Spec:
     return spec
 
 
+def read_spec_text(path: Path) -> str:
+    """The text of a spec file; SpecError (located) when it is missing or not UTF-8."""
+    text, diagnostics = _read(_Reader(path))
+    if text is None:
+        raise SpecError(diagnostics)
+    return text
+
+
+def _read(reader: _Reader) -> tuple[str | None, list[Diagnostic]]:
+    path = reader.path
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        reader.error(None, "", f"no spec at {path}", "create one with 'dsgen new NAME'")
+        return None, reader.diagnostics
+    except OSError as exc:
+        reader.error(None, "", f"cannot read {path}: {exc.strerror or exc}")
+        return None, reader.diagnostics
+    try:
+        return data.decode("utf-8"), reader.diagnostics
+    except UnicodeDecodeError as exc:
+        before = data[:exc.start]
+        line = before.count(b"\n")
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace"))
+        reader.error(reader.loc(line, col), "", f"the file is not UTF-8 text: byte "
+                     f"0x{data[exc.start]:02x} {exc.reason}", "save the spec as UTF-8")
+        return None, reader.diagnostics
+
+
 def parse_spec(path: Path, text: str | None = None) -> tuple[Spec | None, list[Diagnostic]]:
     """Parse as much of the spec as is valid; return it with the diagnostics found.
 
     Invalid items are dropped rather than stopping the walk, so that later checks can
-    still run and every error is reported in one go.
+    still run and every error is reported in one go. Whatever the text, the answer is a
+    spec or located diagnostics: never another exception, never unbounded work.
     """
     reader = _Reader(path)
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            reader.error(None, "", f"no spec at {path}", "create one with 'dsgen new NAME'")
-            return None, reader.diagnostics
-        except (OSError, UnicodeDecodeError) as exc:
-            reader.error(None, "", f"cannot read {path}: {exc}")
+        text, _ = _read(reader)
+        if text is None:
             return None, reader.diagnostics
     yaml = YAML(typ="rt")
     try:
+        if not _scan(reader, yaml, text):
+            return None, reader.diagnostics
         root = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        loc = reader.loc(mark.line, mark.column) if mark else None
+        loc = reader.loc(mark.line, mark.column) if mark else Location(path, 1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         reader.error(loc, "", f"invalid YAML: {problem}",
                      "check the indentation and quoting around this place")
+        return None, reader.diagnostics
+    except ReaderError as exc:
+        position = exc.position if isinstance(exc.position, int) else 0
+        before = text[:position]
+        loc = reader.loc(before.count("\n"), position - (before.rfind("\n") + 1))
+        char = exc.character
+        what = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+        reader.error(loc, "", f"invalid YAML: the character {what} is not allowed in a "
+                     "YAML file", "remove it: YAML files hold printable text only")
+        return None, reader.diagnostics
+    except (ValueError, RecursionError, OverflowError) as exc:
+        # What _scan did not foresee; still a spec error, placed at the top of the file.
+        reader.error(Location(path, 1, 1), "", f"cannot read the spec: "
+                     f"{type(exc).__name__}: {str(exc)[:200]}")
         return None, reader.diagnostics
     if not isinstance(root, CommentedMap):
         reader.error(Location(path, 1, 1), "", f"expected a mapping with keys "
@@ -208,25 +292,115 @@ def parse_spec(path: Path, text: str | None = None) -> tuple[Spec | None, list[D
     return _walk(reader, root), reader.diagnostics
 
 
+def _scan(reader: _Reader, yaml: YAML, text: str) -> bool:
+    """Walk the YAML events (no tree is built) and refuse, located, what would make loading
+    unbounded or crash later: nesting deeper than MAX_DEPTH (counting what aliases bring),
+    aliases adding more than ALIAS_BUDGET nodes or pointing into their own anchor, numbers
+    longer than MAX_NUMBER_CHARS, and characters no spec value may hold."""
+    # Per open collection: [anchor, expanded size, depth of its subtree below it].
+    stack: list[list[Any]] = []
+    anchors: dict[str, tuple[int, int]] = {}       # anchor -> (expanded size, subtree depth)
+    added = 0                                      # nodes the aliases add
+    for event in yaml.parse(text):
+        if not isinstance(event, NodeEvent):
+            if isinstance(event, CollectionEndEvent) and stack:
+                anchor, size, below = stack.pop()
+                if anchor is not None:
+                    anchors[anchor] = (size, below + 1)
+                if stack:
+                    stack[-1][1] += size
+                    stack[-1][2] = max(stack[-1][2], below + 1)
+            continue
+        mark = event.start_mark
+        if isinstance(event, AliasEvent):
+            name = event.anchor
+            if any(open_[0] == name for open_ in stack):
+                reader.error(reader.loc(mark.line, mark.column), "", f"the alias '*{name}' "
+                             "points into its own anchor (a recursive structure)",
+                             "write the value out instead")
+                return False
+            size, below = anchors.get(name, (1, 0))
+            added += size
+            if added > ALIAS_BUDGET:
+                reader.error(reader.loc(mark.line, mark.column), "", f"aliases expand the "
+                             f"spec by more than {ALIAS_BUDGET:,} values (at '*{name}')",
+                             "write the values out, or use fewer nested aliases")
+                return False
+            if len(stack) + below > MAX_DEPTH:
+                reader.error(reader.loc(mark.line, mark.column), "", f"the alias '*{name}' "
+                             f"nests the spec more than {MAX_DEPTH} levels deep",
+                             "no spec needs that much nesting")
+                return False
+        elif isinstance(event, ScalarEvent):
+            size, below = 1, 0
+            value = event.value
+            bad = bad_char(value)
+            if bad is not None:
+                reader.error(reader.loc(mark.line, mark.column), "", f"the value holds {bad}",
+                             "remove it; no spec value needs it")
+                return False
+            if event.style is None and len(value) > MAX_NUMBER_CHARS and \
+                    _NUMBER_CHARS.issuperset(value):
+                reader.error(reader.loc(mark.line, mark.column), "", f"a number of "
+                             f"{len(value):,} characters: more than the "
+                             f"{MAX_NUMBER_CHARS:,} dsgen reads", "write a shorter number")
+                return False
+            if event.anchor is not None:
+                anchors[event.anchor] = (1, 0)
+        elif isinstance(event, CollectionStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                reader.error(reader.loc(mark.line, mark.column), "", f"the spec nests more "
+                             f"than {MAX_DEPTH} levels deep", "no spec needs that much nesting")
+                return False
+            stack.append([event.anchor, 1, 0])
+            continue
+        else:
+            continue
+        if stack:
+            stack[-1][1] += size
+            stack[-1][2] = max(stack[-1][2], below)
+    return True
+
+
 # What YAML's safe loader builds; anything else (a !!set, a date-time) is left to the
 # round-trip loader, whose types (TimeStamp, …) the rest of dsgen has always seen.
 _PLAIN_TYPES = frozenset({dict, list, str, int, float, bool, type(None), date})
 
 
-def _plain_data(value: Any) -> bool:
-    kind = type(value)
-    if kind is dict:
-        return all(type(k) is str and _plain_data(v) for k, v in value.items())
-    if kind is list:
-        return all(_plain_data(v) for v in value)
-    return kind in _PLAIN_TYPES
+def _plain_data(root: Any) -> bool:
+    """True when root holds only plain types, clean strings and at most MAX_DEPTH levels
+    (iterative: a deep tree must not overflow the stack here)."""
+    todo = [(root, 0)]
+    seen: set[int] = set()          # an alias makes the safe loader share a container
+    while todo:
+        value, depth = todo.pop()
+        kind = type(value)
+        if kind is dict or kind is list:
+            if depth >= MAX_DEPTH or id(value) in seen:
+                return False
+            seen.add(id(value))
+        if kind is dict:
+            for k, v in value.items():
+                if type(k) is not str or _BAD_CHAR.search(k):
+                    return False
+                todo.append((v, depth + 1))
+        elif kind is list:
+            todo.extend((v, depth + 1) for v in value)
+        elif kind is str:
+            if _BAD_CHAR.search(value):
+                return False
+        elif kind not in _PLAIN_TYPES:
+            return False
+    return True
 
 
 def quick_spec(path: Path, text: str) -> Spec | None:
     """The spec, fast, when it is valid: YAML's safe loader (in C when ruamel.yaml.clib is
     installed) and no locations. None when anything is off — invalid YAML, a wrong shape,
-    merge keys or a %YAML directive (which the loaders treat differently) — so that the
-    caller parses again with `parse_spec`, which reports every problem at file:line:col.
+    merge keys or a %YAML directive (which the loaders treat differently), an alias of a
+    list or mapping (whose expansion parse_spec bounds), deep nesting, control characters
+    — so that the caller
+    parses again with `parse_spec`, which reports every problem at file:line:col.
     """
     if "<<" in text or "%YAML" in text:
         return None
@@ -335,6 +509,9 @@ def _stores(reader: _Reader, root: CommentedMap) -> tuple[Store, ...]:
         key_loc = reader.key_loc(node, name)
         if not reader.identifier(name, key_loc, store_path, "store name"):
             continue
+        if Name(name).py != name:
+            reader.error(key_loc, store_path, f"store name '{name}' is a Python keyword; it "
+                         "names the store's module", f"try '{name}_item'")
         store = _store(reader, node, name, store_path)
         if store is not None:
             stores.append(store)
@@ -427,6 +604,11 @@ def _field(reader: _Reader, parent: CommentedMap, name: Any, path: str) -> Field
             dupes = sorted({v for v in value if value.count(v) > 1})
             reader.error(vloc, full, f"duplicate enum value '{dupes[0]}'",
                          "each value may appear once")
+        elif any(bad_char(v, one_line=True) for v in value):
+            i = next(i for i, v in enumerate(value) if bad_char(v, one_line=True))
+            reader.error(reader.item_loc(value, i) or vloc, f"{full}[{i}]",
+                         f"enum value {i + 1} holds {bad_char(value[i], one_line=True)}",
+                         "an enum value is one line of text, without control characters")
         else:
             values = tuple(str(v) for v in value)
     elif ftype is FieldType.ENUM:
@@ -652,6 +834,10 @@ def _screens(reader: _Reader, root: CommentedMap) -> tuple[Screen, ...]:
         screen_path = f"screens.{name}"
         if not reader.identifier(name, reader.key_loc(node, name), screen_path, "screen name"):
             continue
+        if Name(name).py != name:       # located at the key, not at the body's first line
+            reader.error(reader.key_loc(node, name), screen_path, f"screen name '{name}' is a "
+                         "Python keyword; it names the screen's module",
+                         f"try '{name}_screen'")
         body = node[name]
         body_loc = reader.value_loc(node, name)
         reader.locations[screen_path] = body_loc

@@ -11,7 +11,7 @@ from dsgen._assets import DATASTAR_PATH, datastar_bundle
 from dsgen._blueprints import Registry, builtin_registry
 from dsgen._check import check_spec
 from dsgen._errors import ConflictError, SpecError, UsageError
-from dsgen._load import locate, parse_spec, quick_spec
+from dsgen._load import locate, parse_spec, quick_spec, read_spec_text
 from dsgen._model import Spec
 from dsgen._names import IDENTIFIER
 from dsgen._render import RenderedFile, build_plan, render_plan
@@ -96,28 +96,27 @@ def new_project(name: str, *, dest: Path | None = None, spec_path: Path | None =
     if spec_path is not None:
         if not spec_path.is_file():
             raise UsageError(f"no spec at {spec_path}")
-        spec_text = spec_path.read_text(encoding="utf-8")
+        spec_text = read_spec_text(spec_path)
         shown_path = spec_path
     elif target_spec.is_file():
-        spec_text = target_spec.read_text(encoding="utf-8")
+        spec_text = read_spec_text(target_spec)
         shown_path = target_spec
     else:
         spec_text = starter_spec(app_name_for(dest.name if dest else name))
         shown_path = target_spec
-    if target_spec.is_file() and target_spec.read_text(encoding="utf-8") != spec_text:
+    if target_spec.is_file() and read_spec_text(target_spec) != spec_text:
         raise ConflictError(f"{target_spec} exists and differs from {spec_path}; edit the "
                             "project's dsgen.yaml and run 'dsgen update' instead", [SPEC_FILE])
     spec = prepare_spec(shown_path, registry, spec_text)
     extra = {}
-    if spec.app.backend.value == "postgres":
-        # The first Alembic revision, written once; later ones come from `dsgen db`.
-        from dsgen._migrate import plan_migration, read_history
+    from dsgen.db import find_backend
 
-        versions = dest / "migrations" / "versions"
-        if not read_history(versions):
-            migration = plan_migration(spec, versions, message="initial")
-            if migration is not None:
-                extra[migration.path] = migration.text
+    backend = find_backend(spec.app.backend.value)
+    if backend is not None and not backend.has_history(dest):
+        # The first revision, written once; later ones come from `dsgen db`.
+        migration = backend.plan(spec, dest, message="initial", registry=registry)
+        if migration is not None:
+            extra[migration.path] = migration.text
     return _render_into(spec, registry, dest, dry_run=dry_run, conflicts=conflicts,
                         spec_text=None if target_spec.is_file() else spec_text, extra=extra)
 
@@ -175,9 +174,13 @@ def _user_file(dest: Path, path: str, text: str) -> FileResult:
 
 
 def emit_migration(dest: Path, *, message: str | None = None, allow_destructive: bool = False,
-                   dry_run: bool = False, registry: Registry | None = None):
-    """`dsgen db`: write the next Alembic revision for the spec's stores (None: up to date)."""
-    from dsgen._migrate import plan_migration
+                   dry_run: bool = False, registry: Registry | None = None,
+                   backend: str | None = None):
+    """`dsgen db`: write the next revision for the spec's stores (None: up to date).
+
+    `backend` names the database backend (default: the spec's `app.backend`).
+    """
+    from dsgen.db import get_backend
 
     registry = registry or builtin_registry()
     dest = dest.resolve()
@@ -186,8 +189,8 @@ def emit_migration(dest: Path, *, message: str | None = None, allow_destructive:
         raise UsageError(f"no {SPEC_FILE} in {dest}; run this inside a dsgen project "
                          "(or pass --dir)")
     spec = prepare_spec(spec_file, registry)
-    migration = plan_migration(spec, dest / "migrations" / "versions", message=message,
-                               allow_destructive=allow_destructive)
+    migration = get_backend(backend or spec.app.backend.value).plan(
+        spec, dest, message=message, allow_destructive=allow_destructive, registry=registry)
     if migration is not None and not dry_run:
         apply([_user_file(dest, migration.path, migration.text)], dest,
               untracked={migration.path})

@@ -21,16 +21,13 @@ from dsgen._cli import app
 from dsgen._starter import starter_spec
 
 BLUEPRINTS = Path(__file__).resolve().parent.parent / "blueprints"
-# A local copy of the pinned Datastar bundle: rendering a project then touches no network.
-DATASTAR_JS = Path("/tmp/ds/datastar.js")
 
 
 @pytest.fixture
-def local_datastar(monkeypatch) -> Path:
-    if not DATASTAR_JS.is_file():
-        pytest.skip(f"{DATASTAR_JS} is missing (the pinned Datastar bundle)")
-    monkeypatch.setenv("DSGEN_DATASTAR_JS", str(DATASTAR_JS))
-    return DATASTAR_JS
+def local_datastar(datastar_js) -> Path:
+    """The conftest's copy of the pinned bundle (fetched and checked once per session):
+    rendering a project then touches no network, and no test skips for want of it."""
+    return datastar_js
 
 
 @pytest.fixture
@@ -238,13 +235,11 @@ def test_blueprints_show_a_builtin_pattern(run):
 
 # -- dsgen new / update: exit codes 0, 1 (conflict) and 2 (invalid spec or usage) --------
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> Path:
+def rendered(tmp_path_factory, _bundle) -> Path:
     """The starter project, rendered once by `dsgen new` for the tests of this module."""
-    if not DATASTAR_JS.is_file():
-        pytest.skip(f"{DATASTAR_JS} is missing (the pinned Datastar bundle)")
     dest = tmp_path_factory.mktemp("rendered") / "shop"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DSGEN_DATASTAR_JS", str(DATASTAR_JS))
+        mp.setenv("DSGEN_DATASTAR_JS", str(_bundle))
         result = CliRunner().invoke(app, ["new", "shop", "--dir", str(dest)],
                                     catch_exceptions=False)
     assert result.exit_code == 0, result.output

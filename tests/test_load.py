@@ -621,7 +621,10 @@ def test_undecodable_file(tmp_path):
     spec, diagnostics = parse_spec(path)
     assert spec is None
     [d] = diagnostics
-    assert d.location is None and d.message.startswith(f"cannot read {path}: ")
+    # located at the offending byte (line 2, column 13), as every spec error is
+    assert d.location == Location(path, 2, 13)
+    assert d.message == "the file is not UTF-8 text: byte 0xff invalid start byte"
+    assert d.hint == "save the spec as UTF-8"
 
 
 def test_text_argument_wins_over_the_file(tmp_path):

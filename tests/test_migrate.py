@@ -709,7 +709,7 @@ def test_initial_revision_golden(snapshot, tmp_path):
     assert migration is not None
     assert migration.path == "migrations/versions/0001_initial.py"
     assert migration.revision == "0001"
-    assert migration.text == snapshot.use_extension(TreeSnapshot)
+    assert {migration.path: migration.text} == snapshot.use_extension(TreeSnapshot)
     path = tmp_path / "0001_initial.py"
     path.write_text(migration.text)
     _ruff(path)

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dsgen._blueprints import BUILTIN_DIR
+from dsgen._blueprints import BUILTIN_DIR, builtin_registry
 from dsgen._load import parse_spec
 from dsgen._migrate import (
-    WIZARD_DRAFTS,
     CreateTable,
     DestructiveMigrationError,
     MigrationError,
@@ -30,6 +29,8 @@ stores:
 MASTER_DETAIL = "  contacts: {pattern: master-detail, store: contact}\n"
 WIZARD = ("  signup: {pattern: wizard, store: contact, steps: [{title: You, fields: [name]}, "
           "{title: Reach, fields: [email]}]}\n")
+
+WIZARD_DRAFTS = builtin_registry().get("wizard").hooks.WIZARD_DRAFTS  # the pattern's own table
 
 
 def spec(screens: str, stores: str = STORES) -> Spec:

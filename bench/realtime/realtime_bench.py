@@ -262,21 +262,28 @@ class Server:
             self.process.wait()
 
 
-async def write_burst(database_url: str, run: int, burst: int) -> tuple[list[float], float]:
-    """`burst` single-row transactions from WRITERS connections; commit times by seq."""
+async def write_burst(
+    database_url: str, run: int, burst: int, spaced_ms: float = 0
+) -> tuple[list[float], float]:
+    """`burst` single-row transactions from WRITERS connections; commit times by seq.
+    With `spaced_ms`, isolated writes instead: one connection, one commit every
+    `spaced_ms` (each write arrives after a quiet period)."""
     import psycopg
 
     commit_times = [0.0] * burst
-    conns = [await psycopg.AsyncConnection.connect(database_url) for _ in range(WRITERS)]
+    writers = 1 if spaced_ms else WRITERS
+    conns = [await psycopg.AsyncConnection.connect(database_url) for _ in range(writers)]
 
     async def writer(conn: Any, seqs: range) -> None:
         for seq in seqs:
             await conn.execute("INSERT INTO tasks (title) VALUES (%s)", (f"bench:{run}:{seq}",))
             await conn.commit()
             commit_times[seq] = time.monotonic()
+            if spaced_ms:
+                await asyncio.sleep(spaced_ms / 1000)
 
     t0 = time.monotonic()
-    await asyncio.gather(*(writer(c, range(i, burst, WRITERS)) for i, c in enumerate(conns)))
+    await asyncio.gather(*(writer(c, range(i, burst, writers)) for i, c in enumerate(conns)))
     elapsed = time.monotonic() - t0
     for c in conns:
         await c.close()
@@ -314,6 +321,7 @@ def run_one(
     run: int,
     logdir: Path,
     deadline_s: float,
+    spaced_ms: float = 0,
 ) -> dict[str, Any]:
     clear(database_url)
     server = Server(*app, database_url, mode, logdir / f"server-{mode}-{n}.log")
@@ -356,7 +364,7 @@ def run_one(
 
             sampler = asyncio.create_task(sample())
             cpu0 = cpu_seconds(server.process.pid)
-            commit_times, write_s = await write_burst(database_url, run, burst)
+            commit_times, write_s = await write_burst(database_url, run, burst, spaced_ms)
             t_burst_end = time.monotonic()
             for _, end, _ in clients:
                 end.send(("collect", commit_times, deadline_s))
@@ -445,6 +453,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="N = 1, 200, 1000")
     parser.add_argument("--n", type=int, nargs="*", help="stream counts (overrides --quick)")
     parser.add_argument("--burst", type=int, default=100, help="rows written in the burst")
+    parser.add_argument(
+        "--spaced",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="isolated writes: one writer, one commit every MS ms (latency of a lone write)",
+    )
     parser.add_argument("--modes", default="coalesced,naive")
     parser.add_argument(
         "--venv",
@@ -484,14 +499,27 @@ def main() -> None:
             print(f"# {mode:9} N={n:<6} ...", end="", flush=True, file=sys.stderr)
             t = time.monotonic()
             row = run_one(
-                (project, python), database_url, mode, n, args.burst, run, logdir, args.deadline
+                (project, python),
+                database_url,
+                mode,
+                n,
+                args.burst,
+                run,
+                logdir,
+                args.deadline,
+                args.spaced,
             )
             rows.append(row)
             print(f" {time.monotonic() - t:.0f}s", file=sys.stderr, flush=True)
 
+    writes = (
+        f"{args.burst} isolated single-row INSERTs, one every {args.spaced:g} ms"
+        if args.spaced
+        else f"burst = {args.burst} single-row INSERT transactions from {WRITERS} connections"
+    )
     print(
-        f"\nburst = {args.burst} single-row INSERT transactions from {WRITERS} connections; "
-        f"one uvicorn process of the generated app; coalesce window 30 ms; "
+        f"\n{writes}; "
+        f"one uvicorn process of the generated app; adaptive coalescing, window 30 ms; "
         f"{os.cpu_count()} cores shared by server, clients, writers and PostgreSQL\n"
     )
     header = (

@@ -1,0 +1,30 @@
+"""App-wide values rendered from dsgen.yaml: title, navigation, client-only signals."""
+
+from dataclasses import dataclass
+from typing import Any
+
+APP_TITLE = "Live stock"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    screen: str
+    label: str
+    url: str
+    icon: str  # a name from templates/_macros.html
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(
+        screen="products",
+        label="Products",
+        url="/products",
+        icon="table",
+    ),
+)
+
+HOME_URL = "/products"
+
+# `signals:` from the spec. Names starting with "_" stay in the browser: Datastar never
+# sends them to the server.
+SPEC_SIGNALS: dict[str, Any] = {"_ui": {"sidebarOpen": True}}

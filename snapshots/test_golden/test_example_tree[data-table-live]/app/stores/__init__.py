@@ -1,0 +1,1 @@
+"""One module per store: its input model (validation) and its SQL (repository functions)."""

@@ -1,0 +1,196 @@
+"""Store `product`: input validation and parameterised SQL for the "products" table."""
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from psycopg import AsyncConnection, IntegrityError
+from psycopg.rows import DictRow
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.core.forms import Blank, form_str, like_pattern, plain_text, single_line, text_value
+from app.core.rules import RuleViolation
+
+Row = dict[str, Any]
+
+STATUS_VALUES = ("draft", "active", "archived")
+
+
+class ProductIn(BaseModel):
+    """A product as a form may submit it."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=120)
+    sku: Annotated[str | None, Blank, AfterValidator(single_line)] = Field(None, max_length=40)
+    stock: Annotated[int | None, Blank] = Field(None, ge=0, le=2147483647)
+    status: Annotated[Literal["draft", "active", "archived"] | None, Blank] = "draft"
+    notes: Annotated[str | None, Blank, AfterValidator(plain_text)] = Field(None, max_length=10000)
+
+
+# Form values: what the <form> shows, as strings, keyed by input name.
+
+
+def form_values(form: Any) -> dict[str, Any]:
+    return {
+        "name": form_str(form, "name"),
+        "sku": form_str(form, "sku"),
+        "stock": form_str(form, "stock"),
+        "status": form_str(form, "status"),
+        "notes": form_str(form, "notes"),
+    }
+
+
+def record_values(record: Row) -> dict[str, Any]:
+    return {
+        "name": text_value(record["name"]),
+        "sku": text_value(record["sku"]),
+        "stock": text_value(record["stock"]),
+        "status": text_value(record["status"]),
+        "notes": text_value(record["notes"]),
+    }
+
+
+def new_values() -> dict[str, Any]:
+    return {
+        "name": "",
+        "sku": "",
+        "stock": "",
+        "status": "draft",
+        "notes": "",
+    }
+
+
+# Repository: parameterised SQL only; every identifier is quoted.
+
+
+async def list_rows(
+    conn: AsyncConnection[DictRow],
+    q: str = "",
+    limit: int = 200,
+    search: tuple[str, ...] = (),
+) -> list[Row]:
+    """Rows for a list, ordered by label; `search` names the columns `q` is matched in."""
+    columns = {
+        "name": 't."name"',
+        "sku": 't."sku"',
+        "status": 't."status"',
+        "notes": 't."notes"',
+    }
+    matches = " OR ".join(f"{columns[name]} ILIKE %(pattern)s" for name in search)
+    where = f"%(q)s::text = '' OR {matches}" if matches else "TRUE"
+    cur = await conn.execute(
+        f"""
+        SELECT t."id",
+               t."name",
+               t."sku",
+               t."stock",
+               t."status",
+               t."notes",
+               t."created_at", t."updated_at"
+        FROM "products" AS t
+        WHERE {where}
+        ORDER BY t."name", t."id"
+        LIMIT %(limit)s
+        """,
+        {"q": q, "pattern": like_pattern(q), "limit": limit},
+    )
+    return await cur.fetchall()
+
+
+async def get(conn: AsyncConnection[DictRow], record_id: UUID) -> Row | None:
+    cur = await conn.execute(
+        """
+        SELECT t."id",
+               t."name",
+               t."sku",
+               t."stock",
+               t."status",
+               t."notes",
+               t."created_at", t."updated_at"
+        FROM "products" AS t
+        WHERE t."id" = %(id)s
+        """,
+        {"id": record_id},
+    )
+    return await cur.fetchone()
+
+
+async def options(conn: AsyncConnection[DictRow], limit: int = 1000) -> list[Row]:
+    """Choices for a ref field pointing at product: id and label."""
+    cur = await conn.execute(
+        """
+        SELECT "id", "name" AS "label"
+        FROM "products"
+        ORDER BY "name", "id"
+        LIMIT %(limit)s
+        """,
+        {"limit": limit},
+    )
+    return await cur.fetchall()
+
+
+def _params(data: ProductIn) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "sku": data.sku,
+        "stock": data.stock,
+        "status": data.status,
+        "notes": data.notes,
+    }
+
+
+async def create(conn: AsyncConnection[DictRow], data: ProductIn) -> UUID:
+    async with conn.transaction():
+        cur = await conn.execute(
+            """
+            INSERT INTO "products" ("name", "sku", "stock", "status", "notes")
+            VALUES (%(name)s, %(sku)s, %(stock)s, %(status)s, %(notes)s)
+            RETURNING "id"
+            """,
+            _params(data),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+    return row["id"]
+
+
+async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: ProductIn) -> bool:
+    async with conn.transaction():
+        cur = await conn.execute(
+            """
+            UPDATE "products"
+            SET "name" = %(name)s,
+"sku" = %(sku)s,
+"stock" = %(stock)s,
+"status" = %(status)s,
+"notes" = %(notes)s,
+"updated_at" = now()
+            WHERE "id" = %(id)s
+            """,
+            {**_params(data), "id": record_id},
+        )
+        if cur.rowcount != 1:
+            return False
+    return True
+
+
+async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
+    """Delete a product; returns its label, or None when it did not exist."""
+    async with conn.transaction():
+        cur = await conn.execute(
+            'DELETE FROM "products" WHERE "id" = %(id)s RETURNING "name" AS "label"',
+            {"id": record_id},
+        )
+        row = await cur.fetchone()
+    return None if row is None else str(row["label"])
+
+
+def constraint_errors(exc: IntegrityError) -> dict[str, str]:
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
+    constraint = exc.diag.constraint_name
+    if constraint == "uq_products_sku":
+        return {"sku": "Another product already uses this value."}
+    return {}
+

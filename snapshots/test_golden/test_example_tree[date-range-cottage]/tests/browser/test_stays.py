@@ -1,0 +1,179 @@
+"""Screen `stays`.
+
+In headless Chromium with the real Datastar runtime.
+"""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import count, ready
+from tests.test_stays import (
+    END,
+    ID,
+    START,
+    TABLE,
+    book,
+    month_url,
+    next_month,
+    valid_form,
+)
+
+pytestmark = pytest.mark.browser
+
+HIGHLIGHT = re.compile(r"\bbg-indigo-50\b")
+
+
+def day(page, when: date):
+    return page.locator(f"#{ID}-day-{when.isoformat()}")
+
+
+def band(page, when: date):
+    """The cell around a day's button: it carries the range highlight."""
+    return day(page, when).locator("..")
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    ready(page)  # Datastar is running (the page's stream keeps the network busy)
+
+
+def fill(page, form: dict[str, str]) -> None:
+    """Type the fields the form shows (the dates come from the calendar)."""
+    for name, value in form.items():
+        if name in (START, END):
+            continue
+        control = page.locator(f"#{ID}-form-{name}")
+        kind = control.evaluate("el => el.tagName + ':' + (el.type || '')")
+        if kind.startswith("SELECT"):
+            control.select_option(value)
+        elif kind == "INPUT:checkbox":
+            control.set_checked(value == "on")
+        else:
+            control.fill(value)
+
+
+def submit(page) -> None:
+    """Submit the form and wait for the server's whole answer."""
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.locator(f"#{ID}-form-submit").click()
+    answer.value.finished()
+
+
+def stays(db) -> list[tuple[date, date]]:
+    rows = db.execute(f'SELECT "{START}" AS s, "{END}" AS e FROM "{TABLE}" ORDER BY 1').fetchall()
+    return [(r["s"], r["e"]) for r in rows]
+
+
+def test_pick_a_range_and_book_it(page, db):
+    book(db, next_month(10), next_month(13))
+    form = valid_form(db, next_month(3), next_month(6))  # before the page: its refs
+    open_page(page, month_url(next_month()))
+    page.evaluate("window.__noReload = true")  # survives only if the page never reloads
+
+    # Taken nights are disabled by the server; the day a stay ends is free again.
+    for taken in (10, 11, 12):
+        expect(day(page, next_month(taken))).to_be_disabled()
+    for free in (9, 13):
+        expect(day(page, next_month(free))).to_be_enabled()
+
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    day(page, next_month(3)).click()
+    expect(day(page, next_month(3))).to_have_attribute("aria-pressed", "true")
+    # The hover preview is client chrome: the range lights up, no request is made.
+    day(page, next_month(6)).hover()
+    for lit in (3, 4, 5, 6):
+        expect(band(page, next_month(lit))).to_have_class(HIGHLIGHT)
+    expect(band(page, next_month(7))).not_to_have_class(HIGHLIGHT)
+    expect(band(page, next_month(2))).not_to_have_class(HIGHLIGHT)
+    assert requests == []
+
+    # Completing the pick asks the server once; it answers with the nights it spans.
+    day(page, next_month(6)).click()
+    expect(page.locator(f"#{ID}-summary")).to_contain_text("3 nights available")
+    assert len(requests) == 1 and "/check?" in requests[0]
+
+    fill(page, form)
+    submit(page)
+
+    expect(page.locator("#toasts")).to_contain_text("Booked")
+    assert stays(db) == [(next_month(3), next_month(6)), (next_month(10), next_month(13))]
+    for booked in (3, 4, 5):
+        expect(day(page, next_month(booked))).to_be_disabled()
+    expect(day(page, next_month(6))).to_be_enabled()
+    expect(page.locator(f"#{ID}-bookings li[id^='{ID}-booking-']")).to_have_count(2)
+    expect(page.locator(f"#{ID}-summary-error")).to_have_count(0)
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_an_overlapping_range_is_rejected_inline(page, db):
+    book(db, next_month(10), next_month(13))
+    form = valid_form(db, next_month(8), next_month(14))
+    open_page(page, month_url(next_month()))
+
+    # The 14th is free, but 8..14 crosses the taken 10th to 12th.
+    day(page, next_month(8)).click()
+    day(page, next_month(14)).click()
+    error = page.locator(f"#{ID}-summary-error")
+    expect(error).to_contain_text("overlap")
+    fill(page, form)
+    submit(page)
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("overlap")
+    assert count(db, TABLE) == 1
+
+    # The server has the last word even when the pick is stale: the calendar follows the
+    # database (live), but a pick checked before these nights were taken still says so.
+    day(page, next_month(19)).click()  # a completed pick: this starts a new one
+    expect(error).to_be_hidden()  # the old verdict is about the old pick
+    day(page, next_month(22)).click()
+    expect(page.locator(f"#{ID}-summary")).to_contain_text("3 nights available")
+    book(db, next_month(20), next_month(23))
+    expect(day(page, next_month(20))).to_be_disabled()  # the stream's redraw
+    submit(page)
+    expect(error).to_contain_text("overlap")
+    assert count(db, TABLE) == 2
+
+
+def test_month_navigation(page, db):
+    later = (next_month(28) + timedelta(days=7)).replace(day=1)  # the month after next
+    book(db, later.replace(day=4), later.replace(day=6))
+    open_page(page, month_url(next_month()))
+    heading = page.locator(f"#{ID}-month")
+    expect(heading).to_have_text(f"{next_month():%B %Y}")
+
+    # A pick may span months: start now, end after moving on.
+    day(page, next_month(28)).click()
+    page.click(f"#{ID}-next")
+    expect(heading).to_have_text(f"{later:%B %Y}")
+    expect(page).to_have_url(re.compile(rf"month={later:%Y-%m}"))
+    expect(day(page, later.replace(day=5))).to_be_disabled()  # the server drew this month too
+    day(page, later.replace(day=2)).click()
+    nights = (later.replace(day=2) - next_month(28)).days
+    expect(page.locator(f"#{ID}-summary")).to_contain_text(f"{nights} nights available")
+
+    page.click(f"#{ID}-prev")
+    expect(heading).to_have_text(f"{next_month():%B %Y}")
+    expect(page).to_have_url(re.compile(rf"month={next_month():%Y-%m}"))
+    page.evaluate("history.back()")  # back/forward re-renders the screen for that URL
+    expect(heading).to_have_text(f"{later:%B %Y}")
+    page.reload()
+    expect(heading).to_have_text(f"{later:%B %Y}")
+
+
+def test_delete_frees_the_dates(page, db):
+    booking_id = book(db, next_month(10), next_month(13))
+    open_page(page, month_url(next_month()))
+    expect(day(page, next_month(11))).to_be_disabled()
+
+    page.click(f"#{ID}-delete-{booking_id}")
+    dialog = page.locator(f"#{ID}-delete-dialog-{booking_id}")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Delete").click()
+
+    expect(page.locator(f"#{ID}-bookings-empty")).to_be_visible()
+    expect(day(page, next_month(11))).to_be_enabled()
+    assert count(db, TABLE) == 0

@@ -1,0 +1,426 @@
+"""Screen `rentals`: a date-range picker over store `rental`.
+
+A month calendar of one unit's availability, a two-click range picker beside a form for the
+rest of the rental, and the unit's upcoming rentals.
+
+The server owns availability and every rule: it renders the month with taken days disabled,
+checks each picked range, and validates the whole rental on submit. The database has the
+final word on overlaps (an exclusion constraint written by `dsgen db`), so two requests
+racing for the same nights cannot both win; the loser gets a field error. The browser keeps
+only the picked dates and the hover preview (client-only signals): hovering costs no
+request, completing a pick costs one.
+
+Dates are hotel-style: START is the first night and END the day it ends, exclusive (the
+check-out day), so two rentals ending and starting on the same day do not overlap.
+"""
+import calendar
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from psycopg import IntegrityError
+from psycopg.errors import ExclusionViolation
+from pydantic import ValidationError
+
+from app.core.forms import field_errors, parse_id, today
+from app.db import Conn
+from app.stores import depot as depot_store
+from app.stores import rental as rental_store
+from app.stores import unit as unit_store
+from app.templating import fmt_date, render
+from app.web import (
+    is_datastar,
+    page,
+    patch,
+    patch_signals,
+    push_url,
+    require_datastar,
+    screen_events,
+    sse,
+    toast,
+)
+
+router = APIRouter(tags=["rentals"])
+
+Row = dict[str, Any]
+
+SCREEN = "rentals"
+TITLE = "Hire \"<x>\" {{ y }}"
+PATH = "/rentals"
+NOUN = "rental"
+START = "first_day"  # the first night
+END = "return"  # the day it ends, exclusive (check-out)
+RESOURCE = "unit"  # availability is per value of this field
+RESOURCE_LABEL = "code"  # what a resource is called
+PICKED = (START, END, RESOURCE)  # chosen on the calendar, not typed into the form
+MAX_NIGHTS: int | None = 40
+UPCOMING_LIMIT = 100
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # the months the calendar can show
+NO_PICK = {"start": "", "end": "", "hover": ""}
+GONE = "That unit no longer exists. Reload the page."
+TAKEN = "Someone has just booked some of these nights. Please pick other dates."
+
+
+# Months, days and URLs.
+
+
+def _month(raw: str) -> date:
+    """The `YYYY-MM` month of a URL as its first day; this month when there is none."""
+    if not raw:
+        return today().replace(day=1)
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        raise HTTPException(status_code=404) from None
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
+        raise HTTPException(status_code=404)
+    return first
+
+
+def _shift(first: date, months: int) -> date | None:
+    index = first.year * 12 + first.month - 1 + months
+    if not FIRST_YEAR <= index // 12 <= LAST_YEAR:
+        return None
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _nights(count: int) -> str:
+    return f"{count} night{'' if count == 1 else 's'}"
+
+
+def _url(path: str, resource_id: UUID | None = None, first: date | None = None) -> str:
+    params: dict[str, str] = {}
+    if resource_id is not None:
+        params["resource"] = str(resource_id)
+    if first is not None:
+        params["month"] = f"{first:%Y-%m}"
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+# Queries: parameterised SQL, every identifier quoted.
+
+
+async def _stays(
+    conn: Conn, resource_id: UUID, since: date, until: date, limit: int = 1000
+) -> list[Row]:
+    """The rows of one resource with a night in since..until (until excluded)."""
+    cur = await conn.execute(
+        """
+        SELECT t."first_day" AS "start", t."return" AS "end"
+        FROM "rentals" AS t
+        WHERE t."unit" = %(resource)s
+          AND t."first_day" < %(until)s
+          AND t."return" > %(since)s
+        ORDER BY t."first_day"
+        LIMIT %(limit)s
+        """,
+        {"resource": resource_id, "since": since, "until": until, "limit": limit},
+    )
+    return await cur.fetchall()
+
+
+async def _upcoming(conn: Conn, resource_id: UUID) -> list[Row]:
+    """One resource's rows that have not ended yet, soonest first."""
+    cur = await conn.execute(
+        """
+        SELECT t."id",
+               t."reference" AS "label",
+               t."first_day" AS "start",
+               t."return" AS "end",
+               t."return" - t."first_day" AS "nights"
+        FROM "rentals" AS t
+        WHERE t."return" > %(today)s
+          AND t."first_day" IS NOT NULL
+          AND t."unit" = %(resource)s
+        ORDER BY t."first_day", t."id"
+        LIMIT %(limit)s
+        """,
+        {"resource": resource_id, "today": today(), "limit": UPCOMING_LIMIT},
+    )
+    return await cur.fetchall()
+
+
+async def _stay_of(conn: Conn, record_id: UUID) -> Row | None:
+    cur = await conn.execute(
+        """
+        SELECT t."id",
+               t."first_day" AS "start",
+               t."return" AS "end",
+               t."unit" AS "resource"
+        FROM "rentals" AS t
+        WHERE t."id" = %(id)s
+        """,
+        {"id": record_id},
+    )
+    return await cur.fetchone()
+
+
+async def _resource(conn: Conn, raw: Any) -> Row:
+    """The resource an id names, as {id, label}; 404 when there is none."""
+    resource_id = raw if isinstance(raw, UUID) else parse_id(str(raw))
+    record = await unit_store.get(conn, resource_id) if resource_id else None
+    if record is None:
+        raise HTTPException(status_code=404)
+    return {"id": record["id"], "label": record[RESOURCE_LABEL]}
+
+
+# Building blocks: the month grid, the list, the form and its range summary.
+
+
+async def _calendar(conn: Conn, resource: Row, first: date) -> dict[str, Any]:
+    """The month's weeks (Monday first); every day says what may be done with it."""
+    weeks = calendar.Calendar().monthdatescalendar(first.year, first.month)
+    since = weeks[0][0] - timedelta(days=1)  # the night before: is the first day a check-out?
+    until = weeks[-1][-1] + timedelta(days=1)
+    taken: set[date] = set()
+    for stay in await _stays(conn, resource["id"], since, until):
+        night = max(stay["start"], since)
+        while night < min(stay["end"], until):
+            taken.add(night)
+            night += timedelta(days=1)
+    now = today()
+
+    def state(day: date) -> str:
+        if day < now:
+            return "past"
+        if day not in taken:
+            return "free"
+        # A taken day after a free night can still end a stay there (a check-out day).
+        before = day - timedelta(days=1)
+        return "checkout" if before >= now and before not in taken else "taken"
+
+    prev, next_ = _shift(first, -1), _shift(first, 1)
+    return {
+        "title": f"{first:%B %Y}",
+        "month": f"{first:%Y-%m}",
+        "resource": resource,
+        "weeks": [
+            [
+                {
+                    "iso": day.isoformat(),
+                    "day": day.day,
+                    "label": f"{day:%A, %B} {day.day}, {day.year}",
+                    "in_month": day.month == first.month,
+                    "today": day == now,
+                    "state": state(day),
+                }
+                for day in week
+            ]
+            for week in weeks
+        ],
+        "prev": prev and {
+            "href": _url(PATH, resource["id"], prev),
+            "fetch": _url(f"{PATH}/month", resource["id"], prev),
+            "title": f"{prev:%B %Y}",
+        },
+        "next": next_ and {
+            "href": _url(PATH, resource["id"], next_),
+            "fetch": _url(f"{PATH}/month", resource["id"], next_),
+            "title": f"{next_:%B %Y}",
+        },
+    }
+
+
+async def _bookings(conn: Conn, resource: Row) -> dict[str, Any]:
+    return {"rows": await _upcoming(conn, resource["id"]), "resource": resource,
+            "limit": UPCOMING_LIMIT}
+
+
+def _summary(raw_start: str, raw_end: str, stay: Row | None = None, problem: str = "") -> Row:
+    """The server's verdict on one pick; `key` ties it to the pick it is about."""
+    return {"key": f"{raw_start}/{raw_end}", "stay": stay, "problem": problem}
+
+
+async def _form(
+    conn: Conn,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    summary: Row | None = None,
+) -> dict[str, Any]:
+    return {
+        "input": values,  # not "values": Jinja would find dict.values first
+        "errors": errors or {},
+        "summary": summary or _summary("", ""),
+        "handled_by_options": await depot_store.options(conn),
+        "extras_options": await depot_store.options(conn),
+        "class_choices": rental_store.CLASS_VALUES,
+    }
+
+
+def _new_values(resource_id: UUID) -> dict[str, Any]:
+    """A blank form for one resource: the dates come from the calendar."""
+    values = rental_store.new_values()
+    return {**values, START: "", END: "", RESOURCE: str(resource_id)}
+
+
+async def _check(
+    conn: Conn, resource_id: UUID, raw_start: str, raw_end: str
+) -> tuple[Row | None, str]:
+    """The stay a pick describes and "", or None and why it cannot be booked."""
+    start, end = _day(raw_start), _day(raw_end)
+    if start is None or end is None:
+        return None, "Pick the first night, then the day it ends, on the calendar."
+    if end <= start:
+        return None, "The end date must be after the start date."
+    if start < today():
+        return None, "The start date is in the past."
+    nights = (end - start).days
+    if MAX_NIGHTS is not None and nights > MAX_NIGHTS:
+        return None, f"At most {_nights(MAX_NIGHTS)} per {NOUN}; these dates span {nights}."
+    clash = await _stays(conn, resource_id, start, end, limit=1)
+    if clash:
+        first, last = fmt_date(clash[0]["start"]), fmt_date(clash[0]["end"])
+        return None, f"These dates overlap a {NOUN} from {first} to {last}."
+    return {"start": start, "end": end, "nights": nights}, ""
+
+
+async def _screen(
+    conn: Conn, resource: Row | None, resources: list[Row], first: date
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"resources": resources, "resource": resource}
+    if resource is not None:
+        context["calendar"] = await _calendar(conn, resource, first)
+        context["bookings"] = await _bookings(conn, resource)
+        context["form"] = await _form(conn, _new_values(resource["id"]))
+    return context
+
+
+# Pages (GET): each URL is a deep link and a Datastar target.
+
+
+@router.get(PATH)
+async def index(request: Request, conn: Conn, resource: str = "", month: str = "") -> Response:
+    first = _month(month)
+    resources = await unit_store.options(conn)
+    if resource:
+        chosen: Row | None = await _resource(conn, resource)
+    else:
+        chosen = {"id": resources[0]["id"], "label": resources[0]["label"]} if resources else None
+    context = await _screen(conn, chosen, resources, first)
+    title = f"{chosen['label']} · {TITLE}" if chosen else TITLE
+    url = _url(PATH, chosen["id"] if chosen and resource else None, first if month else None)
+    if not is_datastar(request):
+        return page(request, f"{SCREEN}/page.html", screen=SCREEN, title=title, **context)
+    # Arriving from another screen, or back/forward: the whole screen, a fresh pick.
+    html = render(f"{SCREEN}/_screen.html", **context)
+    events = screen_events(html, screen=SCREEN, q="", selected_id="")
+    events += [patch_signals({"_pick": NO_PICK}), push_url(url, title)]
+    return sse(events)
+
+
+@router.get(f"{PATH}/month")
+async def month_view(request: Request, conn: Conn, resource: str, month: str) -> Response:
+    """Previous / next month: only the calendar changes; the pick and the form stay."""
+    first = _month(month)
+    chosen = await _resource(conn, resource)
+    url = _url(PATH, chosen["id"], first)
+    if not is_datastar(request):
+        return RedirectResponse(url)
+    html = render(f"{SCREEN}/_calendar.html", calendar=await _calendar(conn, chosen, first))
+    return sse([patch(html), push_url(url, f"{chosen['label']} · {TITLE}")])
+
+
+@router.get(f"{PATH}/check")
+async def check(
+    request: Request, conn: Conn, resource: str, start: str = "", end: str = ""
+) -> Response:
+    """A completed pick: can these dates be booked? Patches only the range summary."""
+    chosen = await _resource(conn, resource)
+    if not is_datastar(request):
+        return RedirectResponse(_url(PATH, chosen["id"]))
+    stay, problem = await _check(conn, chosen["id"], start, end)
+    html = render(f"{SCREEN}/_summary.html", summary=_summary(start, end, stay, problem))
+    return sse([patch(html)])
+
+
+# Mutations: Datastar only (see require_datastar), answered with SSE patches.
+
+
+@router.post(PATH, dependencies=[Depends(require_datastar)])
+async def create(request: Request, conn: Conn) -> Response:
+    values = rental_store.form_values(await request.form())
+    resource_id = parse_id(values[RESOURCE])
+    new_id: UUID | None = None
+    # One transaction, begun before any query: the checks and the insert commit together,
+    # before the response is sent.
+    async with conn.transaction():
+        stay, problem = (
+            await _check(conn, resource_id, values[START], values[END]) if resource_id
+            else (None, GONE)
+        )
+        try:
+            data = rental_store.RentalIn.model_validate(values)
+        except ValidationError as exc:
+            data, errors = None, field_errors(exc)
+        else:
+            errors = {}
+        # The dates are reported once, by the range summary, in the calendar's words.
+        picked = [errors.pop(name) for name in PICKED if name in errors]
+        problem = problem or next(iter(picked), "")
+        if data is not None and not problem and not errors:
+            try:
+                new_id = await rental_store.create(conn, data)
+            except ExclusionViolation:
+                # The database's no-overlap rule: another request booked these nights
+                # between our check and our insert.
+                stay, problem = None, TAKEN
+            except IntegrityError as exc:
+                errors = rental_store.constraint_errors(exc)
+                if not errors:
+                    raise
+                picked = [errors.pop(name) for name in PICKED if name in errors]
+                problem = next(iter(picked), "")
+    if new_id is None or stay is None:
+        summary = _summary(values[START], values[END], stay if not problem else None, problem)
+        form = await _form(conn, values, errors, summary)
+        return sse([patch(render(f"{SCREEN}/_form.html", form=form))])
+    first = stay["start"].replace(day=1)
+    resource = await _resource(conn, resource_id)
+    title = f"{resource['label']} · {TITLE}"
+    events = [
+        patch(render(f"{SCREEN}/_calendar.html",
+                     calendar=await _calendar(conn, resource, first))),
+        patch(render(f"{SCREEN}/_bookings.html", bookings=await _bookings(conn, resource))),
+        patch(render(f"{SCREEN}/_form.html",
+                     form=await _form(conn, _new_values(resource["id"])))),
+        push_url(_url(PATH, resource["id"], first), title),
+    ]
+    return sse([
+        *events,
+        patch_signals({"_pick": NO_PICK}),
+        toast(f"Booked {fmt_date(stay['start'])} → {fmt_date(stay['end'])} "
+              f"({_nights(stay['nights'])})."),
+    ])
+
+
+@router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
+async def delete(conn: Conn, record_id: str) -> Response:
+    booking_id = parse_id(record_id)
+    async with conn.transaction():
+        stay = await _stay_of(conn, booking_id) if booking_id else None
+        if stay is not None:
+            await rental_store.delete(conn, stay["id"])
+    if stay is None:
+        return sse([toast(f"That {NOUN} no longer exists.", "error")])
+    first = (stay["start"] or today()).replace(day=1)
+    if stay["resource"] is None:
+        return sse([toast(f"{NOUN.capitalize()} deleted.")])
+    resource = await _resource(conn, stay["resource"])
+    events = [
+        patch(render(f"{SCREEN}/_calendar.html",
+                     calendar=await _calendar(conn, resource, first))),
+        patch(render(f"{SCREEN}/_bookings.html", bookings=await _bookings(conn, resource))),
+        push_url(_url(PATH, resource["id"], first), f"{resource['label']} · {TITLE}"),
+    ]
+    return sse([*events, toast(f"{NOUN.capitalize()} deleted; its dates are free again.")])

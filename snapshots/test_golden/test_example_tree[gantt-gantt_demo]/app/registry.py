@@ -1,0 +1,42 @@
+"""App-wide values rendered from dsgen.yaml: title, navigation, client-only signals."""
+
+from dataclasses import dataclass
+from typing import Any
+
+APP_TITLE = "Launch Plan"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    screen: str
+    label: str
+    url: str
+    icon: str  # a name from templates/_macros.html
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(
+        screen="timeline",
+        label="Timeline",
+        url="/timeline",
+        icon="chart",
+    ),
+    NavItem(
+        screen="tasks",
+        label="Tasks",
+        url="/tasks",
+        icon="rows",
+    ),
+    NavItem(
+        screen="rota",
+        label="Rota & <shifts>",
+        url="/rota",
+        icon="chart",
+    ),
+)
+
+HOME_URL = "/timeline"
+
+# `signals:` from the spec. Names starting with "_" stay in the browser: Datastar never
+# sends them to the server.
+SPEC_SIGNALS: dict[str, Any] = {"_ui": {"sidebarOpen": True}}

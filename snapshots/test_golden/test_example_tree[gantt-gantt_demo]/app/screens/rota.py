@@ -1,0 +1,434 @@
+"""Screen `rota`: a gantt chart of store `shift`.
+
+Bars run from `from` to `end`.
+
+The server owns the timeline. It picks the visible window from the data and the zoom (day,
+week or month; `?zoom=` in the URL), computes every bar's left/width as a percentage of that
+window, the scale's ticks, the today marker,
+and renders them. The browser only previews a drag or a key press; on drop it sends one
+request with the pixel delta and the track width, and the server turns that into whole days,
+checks the rules and answers with the re-rendered row, or the whole chart when the window
+or the row order changed. A refused move snaps back, with the reason. A drawer holds the
+store's full form to add, edit and delete shifts; saving checks the same rules.
+
+Rules: a shift ends after it starts.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from datastar_py.sse import DatastarEvent
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from psycopg import IntegrityError
+from pydantic import ValidationError
+
+from app.core import gantt
+from app.core.forms import field_errors, parse_id
+from app.core.records import find, get_or_404
+from app.db import Conn
+from app.stores import shift as shift_store
+from app.templating import render
+from app.web import (
+    client_signals,
+    is_datastar,
+    is_mounted,
+    page,
+    patch,
+    patch_signals,
+    push_url,
+    require_datastar,
+    screen_events,
+    sse,
+    toast,
+)
+
+router = APIRouter(tags=["rota"])
+
+SCREEN = "rota"
+TITLE = "Rota & <shifts>"
+NOUN = "shift"
+PATH = "/rota"
+SCREEN_ID = "rota"  # the prefix of this screen's element ids
+# The fields the chart reads: form/record keys, and attributes of shift_store.ShiftIn.
+LABEL = "class"
+START = "from"
+END = "end"
+START_ATTR = "from_"
+END_ATTR = "end"
+
+# Moves of this table run one at a time, so two moves cannot each pass the dependency check
+# against the other's old dates.
+MOVE_LOCK = "dsgen-gantt:shifts"
+
+Row = dict[str, Any]
+
+
+# SQL: parameterised; every identifier quoted.
+
+_ORDER = 't."from" NULLS LAST, t."class"::text, t."id"'
+_COLUMNS = 't."id", t."class"::text AS "label", t."from" AS "start", t."end" AS "end"'
+
+
+async def _records(conn: Conn) -> list[Row]:
+    """Up to ROW_LIMIT + 1 rows, by start (unscheduled last), then label."""
+    cur = await conn.execute(
+        f"""
+        SELECT {_COLUMNS}
+        FROM "shifts" AS t
+        ORDER BY {_ORDER}
+        LIMIT %(limit)s
+        """,
+        {"limit": gantt.ROW_LIMIT + 1},
+    )
+    return await cur.fetchall()
+
+
+async def _count(conn: Conn) -> int:
+    cur = await conn.execute('SELECT count(*) AS "n" FROM "shifts"')
+    row = await cur.fetchone()
+    return int(row["n"]) if row else 0
+
+
+async def _order(conn: Conn) -> list[str]:
+    """The ids of the shown rows, in order (to tell whether a move reorders the chart)."""
+    cur = await conn.execute(
+        f'SELECT t."id" FROM "shifts" AS t ORDER BY {_ORDER} LIMIT %(limit)s',
+        {"limit": gantt.ROW_LIMIT},
+    )
+    return [str(r["id"]) for r in await cur.fetchall()]
+
+
+async def _rows(conn: Conn, ids: list[UUID]) -> list[Row]:
+    cur = await conn.execute(
+        f'SELECT {_COLUMNS} FROM "shifts" AS t WHERE t."id" = ANY(%(ids)s) ORDER BY {_ORDER}',
+        {"ids": ids},
+    )
+    return await cur.fetchall()
+
+
+async def _chart(conn: Conn, zoom: str, errors: dict[str, str] | None = None) -> gantt.Chart:
+    records = await _records(conn)
+    total = len(records)
+    if total > gantt.ROW_LIMIT:
+        records = records[:gantt.ROW_LIMIT]
+        total = await _count(conn)
+    return gantt.build_chart(records, total, zoom, PATH, now=datetime.now(UTC), errors=errors)
+
+
+# Pages (GET): a full document, or Datastar patches. Each URL is a deep link: `?zoom=` is
+# the chart's only view state, and /new or /<id> open the drawer with the form.
+
+
+def _closed(zoom: str) -> dict[str, Any]:
+    return {
+        "pane": "closed", "zoom": zoom,
+        "back": gantt.zoom_url(PATH, zoom), "query": gantt.zoom_url("", zoom),
+    }
+
+
+async def _form(
+    conn: Conn,
+    zoom: str,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    record: Row | None = None,
+) -> dict[str, Any]:
+    drawer = {
+        **_closed(zoom),
+        "pane": "form",
+        "record": record,
+        "title": gantt.row_label(_text(record[LABEL])) if record else "",
+        "input": values,  # not "values": Jinja would find dict.values first
+        "errors": errors or {},
+    }
+    return drawer
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+async def _respond(
+    request: Request,
+    conn: Conn,
+    zoom: str,
+    *,
+    drawer: dict[str, Any],
+    selected_id: str,
+    url: str,
+    title: str,
+    chart_too: bool,
+) -> Response:
+    """The page at `url`. A client showing this screen gets the drawer (and the chart, when
+    the zoom may have changed); one coming from another screen gets the whole screen."""
+    if not is_datastar(request):
+        return page(
+            request, f"{SCREEN}/page.html", screen=SCREEN, title=title, selected_id=selected_id,
+            chart=await _chart(conn, zoom), drawer=drawer,
+        )
+    signals = await client_signals(request)
+    if is_mounted(signals, SCREEN, ""):
+        events = [patch(render(f"{SCREEN}/_drawer.html", drawer=drawer))]
+        if chart_too:
+            events.insert(0, patch(render(f"{SCREEN}/_chart.html", chart=await _chart(conn, zoom))))
+        events.append(patch_signals({"_selectedId": selected_id}))
+    else:
+        html = render(f"{SCREEN}/_screen.html", chart=await _chart(conn, zoom), drawer=drawer)
+        events = screen_events(html, screen=SCREEN, q="", selected_id=selected_id)
+    events.append(push_url(url, title))
+    return sse(events)
+
+
+@router.get(PATH)
+async def index(request: Request, conn: Conn, zoom: str = gantt.DEFAULT_ZOOM) -> Response:
+    if zoom not in gantt.ZOOMS and not is_datastar(request):
+        return RedirectResponse(gantt.zoom_url(PATH, gantt.DEFAULT_ZOOM))
+    zoom = gantt.parse_zoom(zoom)
+    return await _respond(
+        request, conn, zoom, drawer=_closed(zoom), selected_id="", url=gantt.zoom_url(PATH, zoom),
+        title=TITLE, chart_too=True,
+    )
+
+
+@router.get(f"{PATH}/new")
+async def new(request: Request, conn: Conn, zoom: str = gantt.DEFAULT_ZOOM) -> Response:
+    zoom = gantt.parse_zoom(zoom)
+    drawer = await _form(conn, zoom, shift_store.new_values())
+    return await _respond(
+        request, conn, zoom, drawer=drawer, selected_id="", url=gantt.zoom_url(f"{PATH}/new", zoom),
+        title=f"New {NOUN} · {TITLE}", chart_too=False,
+    )
+
+
+@router.get(f"{PATH}/{{record_id}}")
+async def edit(
+    request: Request, conn: Conn, record_id: str, zoom: str = gantt.DEFAULT_ZOOM
+) -> Response:
+    zoom = gantt.parse_zoom(zoom)
+    record = await get_or_404(shift_store.get, conn, record_id)
+    drawer = await _form(conn, zoom, shift_store.record_values(record), record=record)
+    return await _respond(
+        request, conn, zoom, drawer=drawer, selected_id=str(record["id"]),
+        url=gantt.zoom_url(f"{PATH}/{record['id']}", zoom), title=f"{drawer['title']} · {TITLE}",
+        chart_too=False,
+    )
+
+
+# Moves (POST, Datastar only): one request per drop or per burst of key presses.
+
+
+async def _lock(conn: Conn) -> None:
+    """Writers of this table's dates take turns (until their transaction ends)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", {"lock": MOVE_LOCK})
+
+
+async def _reschedule(conn: Conn, task_id: UUID, move: int, grow: int) -> gantt.Moved:
+    """Shift a task by `move` days and its end by `grow` more, if every rule still holds."""
+    async with conn.transaction():
+        await _lock(conn)
+        before = await _order(conn)
+        rows = await _rows(conn, [task_id])
+        if not rows:
+            raise gantt.MoveError(f"That {NOUN} no longer exists.", gone=True)
+        current = rows[0]
+        label = gantt.row_label(current["label"])
+        if current["start"] is None or current["end"] is None:
+            raise gantt.MoveError(f"“{label}” has no dates to move; set its start and end first.")
+        try:
+            start = current["start"] + timedelta(days=move)
+            end = current["end"] + timedelta(days=move + grow)
+        except OverflowError:
+            raise gantt.MoveError("That date is out of range.") from None
+        broken = gantt.broken_rule(f"“{label}”", start, end)
+        if broken:
+            raise gantt.MoveError(broken[1])
+        try:
+            await conn.execute(
+                """
+                UPDATE "shifts"
+                SET "from" = %(start)s, "end" = %(end)s, "updated_at" = now()
+                WHERE "id" = %(id)s
+                """,
+                {"id": task_id, "start": start, "end": end},
+            )
+        except IntegrityError as exc:  # a rule of the schema (unique, no-overlap, check)
+            known = list(shift_store.constraint_errors(exc).values())
+            refused = f"The database refused that move: it clashes with another {NOUN}."
+            raise gantt.MoveError(known[0] if known else refused) from None
+    return gantt.Moved(label, start, end, before)
+
+
+async def _answer(
+    conn: Conn,
+    zoom: str,
+    seen: gantt.Seen | None,
+    *,
+    row_id: UUID | None = None,
+    before: list[str] | None = None,
+    message: str = "",
+    error: str = "",
+) -> Response:
+    """Bring the client's chart up to date after a move (done, refused or not readable).
+
+    When the client drew the same window, only the moved row changes: it is re-rendered in
+    place, or moved to its new place among the rows (they are sorted by start), and the
+    arrows are redrawn. Otherwise the whole chart is sent.
+    """
+    key = str(row_id) if row_id else ""
+    chart = await _chart(conn, zoom, {key: error} if error and key else None)
+    after = [r.id for r in chart.rows]
+    row = chart.row(key)
+    # The preview's signals go first: the bar must never show both the preview and its new place.
+    events = [patch_signals({"_gantt": {"id": "", "move": 0, "grow": 0}})]
+    same_window = seen is not None and (seen.window_start, seen.window_days) == (
+        chart.window.start, chart.window.days
+    )
+    if row is not None and same_window and before is not None and sorted(before) == sorted(after):
+        html = render(f"{SCREEN}/_row.html", row=row, chart=chart)
+        if before == after:
+            events.append(patch(html))
+        else:
+            events.append(patch("", selector=f"#{SCREEN_ID}-row-{key}", mode="remove"))
+            events.append(_insert_row(html, after, key))
+        events.append(patch(render(f"{SCREEN}/_links.html", chart=chart)))
+    else:
+        events.append(patch(render(f"{SCREEN}/_chart.html", chart=chart)))
+    if error or message:
+        events.append(toast(error or message, "error" if error else "success"))
+    return sse(events)
+
+
+def _insert_row(html: str, order: list[str], key: str) -> DatastarEvent:
+    """Put a row back where it now sorts: before its new successor, or after the last row."""
+    at = order.index(key)
+    if at + 1 < len(order):
+        return patch(html, selector=f"#{SCREEN_ID}-row-{order[at + 1]}", mode="before")
+    return patch(html, selector=f"#{SCREEN_ID}-row-{order[at - 1]}", mode="after")
+
+
+async def _move(
+    conn: Conn, zoom: str, seen: gantt.Seen, task_id: UUID, move: int, grow: int
+) -> Response:
+    try:
+        moved = await _reschedule(conn, task_id, move, grow)
+    except gantt.MoveError as exc:
+        if exc.gone:
+            return await _answer(conn, zoom, seen, error=str(exc))
+        before = await _order(conn)
+        return await _answer(conn, zoom, seen, row_id=task_id, before=before, error=str(exc))
+    when = f"{gantt.short_date(moved.start)} – {gantt.short_date(moved.end)}"
+    return await _answer(
+        conn, zoom, seen, row_id=task_id, before=moved.before,
+        message=f"“{moved.label}” now runs {when}.",
+    )
+
+
+@router.post(f"{PATH}/move", dependencies=[Depends(require_datastar)])
+async def drop(
+    request: Request, conn: Conn, zoom: Annotated[str, Query()] = gantt.DEFAULT_ZOOM
+) -> Response:
+    """A drag ended: `{id, edge, dx, width, window_start, window_days}`."""
+    zoom = gantt.parse_zoom(zoom)
+    try:
+        drag = gantt.DragIn.model_validate(await client_signals(request))
+    except ValidationError:
+        return await _answer(conn, zoom, None, error="That move could not be read.")
+    days = drag.days()
+    if days == 0:  # less than half a day: put the bar back where it was
+        return await _answer(conn, zoom, drag, row_id=drag.id, before=await _order(conn))
+    move, grow = (days, 0) if drag.edge == "move" else (0, days)
+    return await _move(conn, zoom, drag, drag.id, move, grow)
+
+
+@router.post(f"{PATH}/nudge", dependencies=[Depends(require_datastar)])
+async def nudge(
+    request: Request, conn: Conn, zoom: Annotated[str, Query()] = gantt.DEFAULT_ZOOM
+) -> Response:
+    """Arrow keys: `{id, move, grow, window_start, window_days}` in whole days."""
+    zoom = gantt.parse_zoom(zoom)
+    try:
+        keys = gantt.NudgeIn.model_validate(await client_signals(request))
+    except ValidationError:
+        return await _answer(conn, zoom, None, error="That move could not be read.")
+    if keys.move == 0 and keys.grow == 0:
+        return await _answer(conn, zoom, keys, row_id=keys.id, before=await _order(conn))
+    return await _move(conn, zoom, keys, keys.id, keys.move, keys.grow)
+
+
+# The drawer's form (Datastar only): the store's fields, validated by the store's model and
+# by the same schedule rules as a move. Saving redraws the chart and closes the drawer.
+
+
+async def _check(conn: Conn, record: Row | None, data: Any) -> dict[str, str]:
+    """The schedule rules for the submitted dates: an error per field, or {}."""
+    start = getattr(data, START_ATTR)
+    end = getattr(data, END_ATTR)
+    broken = gantt.broken_rule(f"This {NOUN}", start, end)
+    return {START if broken[0] == "start" else END: broken[1]} if broken else {}
+
+
+async def _saved(conn: Conn, zoom: str, message: str, level: str = "success") -> Response:
+    return sse([
+        patch(render(f"{SCREEN}/_chart.html", chart=await _chart(conn, zoom))),
+        patch(render(f"{SCREEN}/_drawer.html", drawer=_closed(zoom))),
+        patch_signals({"_selectedId": ""}),
+        push_url(gantt.zoom_url(PATH, zoom), TITLE),
+        toast(message, level),
+    ])
+
+
+async def _write(conn: Conn, record: Row | None, data: Any) -> bool:
+    """Create or update; False when the record was deleted meanwhile."""
+    if record is None:
+        await shift_store.create(conn, data)
+        return True
+    return await shift_store.update(conn, record["id"], data)
+
+
+async def _save(conn: Conn, zoom: str, values: dict[str, Any], record: Row | None) -> Response:
+    try:
+        data = shift_store.ShiftIn.model_validate(values)
+        async with conn.transaction():
+            await _lock(conn)
+            errors = await _check(conn, record, data)
+            if not errors and not await _write(conn, record, data):
+                return await _saved(conn, zoom, f"That {NOUN} no longer exists.", "error")
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    except IntegrityError as exc:
+        errors = shift_store.constraint_errors(exc)
+        if not errors:
+            raise
+    if errors:
+        drawer = await _form(conn, zoom, values, errors, record=record)
+        return sse([patch(render(f"{SCREEN}/_drawer.html", drawer=drawer))])
+    done = "saved" if record else "created"
+    return await _saved(conn, zoom, f"{NOUN.capitalize()} {done}.")
+
+
+@router.post(PATH, dependencies=[Depends(require_datastar)])
+async def create(request: Request, conn: Conn, zoom: str = gantt.DEFAULT_ZOOM) -> Response:
+    values = shift_store.form_values(await request.form())
+    return await _save(conn, gantt.parse_zoom(zoom), values, None)
+
+
+@router.put(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
+async def update(
+    request: Request, conn: Conn, record_id: str, zoom: str = gantt.DEFAULT_ZOOM
+) -> Response:
+    record = await find(shift_store.get, conn, record_id)
+    if record is None:
+        return await _saved(conn, gantt.parse_zoom(zoom), f"That {NOUN} no longer exists.", "error")
+    values = shift_store.form_values(await request.form())
+    return await _save(conn, gantt.parse_zoom(zoom), values, record)
+
+
+@router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
+async def delete(conn: Conn, record_id: str, zoom: str = gantt.DEFAULT_ZOOM) -> Response:
+    record_uuid = parse_id(record_id)
+    label = await shift_store.delete(conn, record_uuid) if record_uuid else None
+    if label is None:
+        return await _saved(conn, gantt.parse_zoom(zoom), f"That {NOUN} no longer exists.", "error")
+    return await _saved(conn, gantt.parse_zoom(zoom), f"Deleted {label}.")

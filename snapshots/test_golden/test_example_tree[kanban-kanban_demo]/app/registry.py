@@ -1,0 +1,42 @@
+"""App-wide values rendered from dsgen.yaml: title, navigation, client-only signals."""
+
+from dataclasses import dataclass
+from typing import Any
+
+APP_TITLE = "Acme Boards"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    screen: str
+    label: str
+    url: str
+    icon: str  # a name from templates/_macros.html
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(
+        screen="board",
+        label="Sprint board",
+        url="/board",
+        icon="columns",
+    ),
+    NavItem(
+        screen="pipeline",
+        label="Pipeline",
+        url="/pipeline",
+        icon="columns",
+    ),
+    NavItem(
+        screen="people",
+        label="People",
+        url="/people",
+        icon="rows",
+    ),
+)
+
+HOME_URL = "/board"
+
+# `signals:` from the spec. Names starting with "_" stay in the browser: Datastar never
+# sends them to the server.
+SPEC_SIGNALS: dict[str, Any] = {"_ui": {"sidebarOpen": True}}

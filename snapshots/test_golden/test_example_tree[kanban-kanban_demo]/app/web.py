@@ -1,0 +1,183 @@
+"""Datastar glue shared by every screen: request checks, SSE events, page responses."""
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from datastar_py.consts import ElementPatchMode
+from datastar_py.fastapi import DatastarResponse
+from datastar_py.fastapi import ServerSentEventGenerator as SSE
+from datastar_py.sse import DatastarEvent
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from app.core.config import get_settings
+from app.core.limits import parse_signals
+from app.registry import APP_TITLE, SPEC_SIGNALS
+from app.templating import render, templates
+
+# Same URL, two representations (full document vs. SSE patches): keep caches apart.
+VARY = {"Vary": "Datastar-Request"}
+
+
+def is_datastar(request: Request) -> bool:
+    return request.headers.get("datastar-request") == "true"
+
+
+async def require_datastar(request: Request) -> None:
+    """Dependency for every mutating route (POST/PUT/DELETE).
+
+    Datastar sends `Datastar-Request: true` with every action. A cross-site <form> post
+    cannot set a custom header, and a cross-site fetch() that sets one must pass a CORS
+    preflight this app never grants: requiring the header is a cheap CSRF defence.
+    """
+    if not is_datastar(request):
+        raise HTTPException(status_code=403, detail="Datastar-Request header required")
+
+
+async def client_signals(request: Request) -> dict[str, Any]:
+    """The signals Datastar sent (GET/DELETE: ?datastar=…, others: JSON body); {} if none
+    or not readable (malformed, nested too deeply, holding a NUL: app/core/limits.py)."""
+    depth = _signal_depth(request)
+    if request.method in ("GET", "DELETE"):
+        return parse_signals(request.query_params.get("datastar", ""), depth)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return {}
+    return parse_signals(await request.body(), depth)
+
+
+def _signal_depth(request: Request) -> int:
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    return int(settings.max_signal_depth)
+
+
+def is_mounted(signals: dict[str, Any], screen: str, q: str) -> bool:
+    """Is this screen, with this search, already on the client's page?"""
+    return signals.get("view") == {"screen": screen, "q": q}
+
+
+# SSE events.
+
+# datastar-py splits `elements` with str.splitlines(), which also breaks on these and the
+# browser would get newlines back. CR/LF are safe (they are plain newlines in HTML anyway).
+# U+0085 cannot be rescued this way: HTML maps &#133; to "…" (Windows-1252 legacy).
+_LINE_BREAKERS = str.maketrans(
+    {
+        "\v": "&#11;",
+        "\f": "&#12;",
+        "\x1c": "&#28;",
+        "\x1d": "&#29;",
+        "\x1e": "&#30;",
+        "\u2028": "&#8232;",
+        "\u2029": "&#8233;",
+    }
+)
+
+
+def patch(html: str, selector: str | None = None, mode: str | None = None) -> DatastarEvent:
+    """Patch elements. Without a selector the top-level element's id is the target (morph)."""
+    return SSE.patch_elements(
+        html.translate(_LINE_BREAKERS),
+        selector=selector,
+        mode=ElementPatchMode(mode) if mode else None,
+    )
+
+
+def patch_signals(signals: dict[str, Any]) -> DatastarEvent:
+    return SSE.patch_signals(signals)
+
+
+def toast(message: str, level: str = "success") -> DatastarEvent:
+    html = render("_toast.html", message=message, level=level)
+    return patch(html, selector="#toasts", mode="append")
+
+
+def js_string(value: str) -> str:
+    """A JS string literal that is also safe inside a <script> element."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def push_url(url: str, title: str) -> DatastarEvent:
+    """Point the address bar at `url` (a new history entry) and retitle the tab.
+
+    Idempotent: a popstate re-fetch lands on the URL it is already at, so nothing is pushed.
+    """
+    full_title = f"{title} · {APP_TITLE}"
+    script = (
+        f"{{const u = new URL({js_string(url)}, location.href);"
+        " if (u.href !== location.href) history.pushState(null, '', u);"
+        f" document.title = {js_string(full_title)};}}"
+    )
+    return SSE.execute_script(script)
+
+
+def replace_query(q: str) -> DatastarEvent:
+    """Keep ?q= in the address bar in step with the search box, without a history entry."""
+    script = (
+        "{const u = new URL(location.href);"
+        f" const q = {js_string(q)};"
+        " if (q) u.searchParams.set('q', q); else u.searchParams.delete('q');"
+        " history.replaceState(history.state, '', u);}"
+    )
+    return SSE.execute_script(script)
+
+
+def sse(events: Iterable[DatastarEvent]) -> DatastarResponse:
+    # Always 200: Datastar v1.0.4 ignores the body of any non-200 response.
+    return DatastarResponse(list(events))
+
+
+# Pages.
+
+
+def initial_signals(screen: str, q: str, selected_id: str) -> dict[str, Any]:
+    return {
+        **SPEC_SIGNALS,
+        # Which screen and search the page shows: lets the server patch only what changed.
+        "view": {"screen": screen, "q": q},
+        # Client-only: the highlighted row, in-flight indicators, the last request error.
+        "_selectedId": selected_id,
+        "_nav": False,
+        "_detail": False,
+        "_search": False,
+        "_saving": False,
+        "_error": "",
+    }
+
+
+def page(
+    request: Request,
+    template: str,
+    *,
+    screen: str,
+    title: str,
+    q: str = "",
+    selected_id: str = "",
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The whole document, rendered on the server: the first paint already has the data."""
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "active": screen,
+            "page_title": f"{title} · {APP_TITLE}",
+            "signals": initial_signals(screen, q, selected_id),
+            "q": q,
+            "selected_id": selected_id,
+            **context,
+        },
+        status_code=status_code,
+        headers=VARY,
+    )
+
+
+def screen_events(html: str, *, screen: str, q: str, selected_id: str) -> list[DatastarEvent]:
+    """Swap in another screen: its markup, the active nav item, and the view signals."""
+    return [
+        patch(html),
+        patch(render("_nav.html", active=screen)),
+        patch(render("_crumb.html", active=screen)),
+        patch_signals({"view": {"screen": screen, "q": q}, "_selectedId": selected_id}),
+    ]

@@ -1,0 +1,591 @@
+"""Screen `board`: a kanban board.
+
+Store `task`, one column per value of
+`status`, cards ordered within a column by
+`position`.
+
+Every GET answers twice: a full document for a normal browser request (first load, refresh,
+deep link), or Datastar SSE patches for a request made by Datastar. A move is one POST; the
+server checks it, writes it and answers with the whole board as it now is, so an impossible
+move simply snaps back.
+
+Writers of positions (moves, adds, column changes in the drawer) take one advisory lock per
+table for their transaction: concurrent moves renumber a column one after the other, so the
+positions in a column stay unique (and dense after every move).
+
+`task` is a realtime store: every page of this board holds a stream (`GET
+/board/live`) that patches in changes made elsewhere (`LiveBoard` at the end).
+"""
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from datastar_py.sse import DatastarEvent
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from psycopg import AsyncConnection, IntegrityError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app import sse as stream_events
+from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.live import Since, live_stream
+from app.core.records import get_or_404
+from app.db import Conn
+from app.realtime import Kind, NetChanges, get_realtime
+from app.realtime.asgi import StreamRoute
+from app.stores import task as task_store
+from app.templating import render
+from app.web import (
+    client_signals,
+    is_datastar,
+    is_mounted,
+    page,
+    patch,
+    patch_signals,
+    push_url,
+    require_datastar,
+    screen_events,
+    sse,
+    toast,
+)
+
+router = APIRouter(tags=["board"])
+
+SCREEN = "board"
+TITLE = "Board"
+PATH = "/board"
+NOUN = "task"
+LABEL = "title"
+GROUP = "status"  # the enum field: one column per value
+COLUMNS: tuple[str, ...] = task_store.STATUS_VALUES
+ORDER = "position"  # a card's position within its column
+FIRST = 1  # the position of a column's first card
+CAPACITY: int | None = None  # how many cards a column may hold (the field has no `max`)
+LOCK = "kanban:tasks"  # advisory lock key for the writers of positions
+CARD_LIMIT = 200  # cards rendered per column; the header counts them all
+EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
+# What the add and edit forms are validated with.
+Form = task_store.TaskIn
+LIVE_PATH = f"{PATH}/live"
+# What the stream patches besides the board (_show.html, _facts.html).
+SHOW = "#board-show"
+FACTS = "#board-show-facts"
+
+
+class Move(BaseModel):
+    """A drop or a move button: put `card` into `column`, before card `before` (None: last)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    card: UUID
+    column: str = Field(max_length=200)
+    before: Annotated[UUID | None, Blank] = None
+
+
+class Rejected(Exception):
+    """The board cannot take this change; the message says why, for the user."""
+
+
+class Gone(Exception):
+    """The card was deleted (elsewhere) before this request reached it."""
+
+
+def column_title(key: str) -> str:
+    text = key.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+# Reading the board.
+
+
+async def _board(conn: Conn) -> dict[str, Any]:
+    """Every column with its first CARD_LIMIT cards, in board order, and its card count."""
+    cur = await conn.execute(
+        """
+        SELECT *
+        FROM (
+            SELECT t."id",
+                   t."title",
+                   t."status",
+                   t."position",
+                   t."notes",
+                   t."created_at",
+                   t."updated_at",
+                   row_number() OVER (
+                       PARTITION BY t."status"
+                       ORDER BY t."position" NULLS LAST,
+                                t."title",
+                                t."id"
+                   ) AS "_rank",
+                   count(*) OVER (PARTITION BY t."status") AS "_total"
+            FROM "tasks" AS t
+        ) AS card
+        WHERE card."_rank" <= %(limit)s
+        ORDER BY card."_rank"
+        """,
+        {"limit": CARD_LIMIT},
+    )
+    cards: dict[str, list[dict[str, Any]]] = {key: [] for key in COLUMNS}
+    totals = dict.fromkeys(COLUMNS, 0)
+    for row in await cur.fetchall():
+        key = row[GROUP] or ""
+        if key in cards:
+            cards[key].append(row)
+            totals[key] = row["_total"]
+    columns = [
+        {"key": key, "title": column_title(key), "index": index, "cards": cards[key],
+         "total": totals[key]}
+        for index, key in enumerate(COLUMNS)
+    ]
+    return {
+        "columns": columns,
+        "total": sum(totals.values()),
+        "capacity": CAPACITY,
+    }
+
+
+async def _column_ids(conn: Conn, key: str) -> list[UUID]:
+    """The ids of one column's cards, in board order (the current truth)."""
+    cur = await conn.execute(
+        """
+        SELECT "id"
+        FROM "tasks"
+        WHERE "status" = %(column)s
+        ORDER BY "position" NULLS LAST, "title", "id"
+        """,
+        {"column": key or None},
+    )
+    return [row["id"] for row in await cur.fetchall()]
+
+
+async def _card(conn: Conn, card_id: UUID) -> dict[str, Any] | None:
+    """A card's column and label, locked against concurrent writers until commit."""
+    cur = await conn.execute(
+        """
+        SELECT "id",
+               "status" AS "column",
+               "title" AS "label"
+        FROM "tasks"
+        WHERE "id" = %(id)s
+        FOR UPDATE
+        """,
+        {"id": card_id},
+    )
+    return await cur.fetchone()
+
+
+# Writing positions: always inside one transaction holding the lock.
+
+
+async def _lock(conn: Conn) -> None:
+    """Serialise the writers of this table's positions until the transaction ends."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": LOCK})
+
+
+async def _renumber(conn: Conn, key: str, ids: list[UUID]) -> None:
+    """Make `ids` the column's cards in this order: positions FIRST, FIRST + 1, …"""
+    await conn.execute(
+        """
+        UPDATE "tasks" AS t
+        SET "status" = %(column)s,
+            "position" = %(first)s + item.n - 1,
+            "updated_at" = now()
+        FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS item(id, n)
+        WHERE t."id" = item.id
+          AND (t."status" IS DISTINCT FROM %(column)s
+               OR t."position" IS DISTINCT FROM %(first)s + item.n - 1)
+        """,
+        {"column": key or None, "first": FIRST, "ids": ids},
+    )
+
+
+def _check_room(key: str, count: int) -> None:
+    if CAPACITY is not None and count > CAPACITY:
+        raise Rejected(f"“{column_title(key)}” is full: it holds at most {CAPACITY} cards.")
+
+
+async def _place(conn: Conn, card_id: UUID, source: str, key: str, index: int | None) -> int:
+    """Put the card at `index` of column `key` (None: last); returns its 1-based place."""
+    ids = [i for i in await _column_ids(conn, key) if i != card_id]
+    if source != key:
+        _check_room(key, len(ids) + 1)
+    ids.insert(len(ids) if index is None else index, card_id)
+    await _renumber(conn, key, ids)
+    if source != key:
+        rest = await _column_ids(conn, source)
+        if CAPACITY is None or len(rest) <= CAPACITY:
+            await _renumber(conn, source, rest)
+    return ids.index(card_id) + 1
+
+
+async def _move(conn: Conn, move: Move) -> str:
+    """Carry out a move; returns what happened, for screen readers. Raises Rejected."""
+    if move.column not in COLUMNS:
+        raise Rejected("That column does not exist. The board shows the current state.")
+    async with conn.transaction():
+        await _lock(conn)
+        card = await _card(conn, move.card)
+        if card is None:
+            raise Rejected(f"That {NOUN} no longer exists.")
+        source = card["column"] or ""
+        current = await _column_ids(conn, move.column)
+        others = [i for i in current if i != move.card]
+        if move.before is None:
+            index = len(others)
+        elif move.before == move.card and move.card in current:
+            index = current.index(move.card)  # dropped onto itself: stays where it is
+        elif move.before in others:
+            index = others.index(move.before)
+        else:
+            raise Rejected("The board changed while you were moving that card. Try again.")
+        place = await _place(conn, move.card, source, move.column, index)
+    return f"“{card['label']}” is now card {place} in {column_title(move.column)}."
+
+
+async def _insert(conn: Conn, data: Form) -> UUID:
+    """Create a card, last in its column. Raises Rejected, IntegrityError."""
+    key = data.status or ""
+    async with conn.transaction():
+        await _lock(conn)
+        ids = await _column_ids(conn, key)
+        _check_room(key, len(ids) + 1)
+        data = data.model_copy(update={"position": FIRST + len(ids)})
+        card_id = await task_store.create(conn, data)
+        await _renumber(conn, key, [*ids, card_id])
+    return card_id
+
+
+# Building blocks of the page: the board, and the drawer in one of its states.
+
+
+def _closed() -> dict[str, Any]:
+    return {"pane": "closed"}
+
+
+def _show(record: dict[str, Any]) -> dict[str, Any]:
+    return {"pane": "show", "record": record, "column": column_title(record[GROUP] or "")}
+
+
+async def _form(
+    conn: Conn,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    record: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "pane": "form",
+        "record": record,
+        "input": values,  # not "values": Jinja would find dict.values first
+        "errors": errors or {},
+        "status_choices": task_store.STATUS_VALUES,
+    }
+
+
+def _board_patch(board: dict[str, Any], status: str = "", **context: Any) -> DatastarEvent:
+    return patch(render(f"{SCREEN}/_board.html", board=board, status=status, **context))
+
+
+async def _respond(
+    request: Request,
+    conn: Conn,
+    *,
+    drawer: dict[str, Any],
+    selected_id: str,
+    url: str,
+    title: str,
+    since: int,
+) -> Response:
+    if not is_datastar(request):
+        return page(
+            request, f"{SCREEN}/page.html", screen=SCREEN, title=title,
+            selected_id=selected_id, board=await _board(conn), drawer=drawer,
+            live=_live(request, since),
+        )
+    signals = await client_signals(request)
+    if is_mounted(signals, SCREEN, ""):
+        events = [
+            patch(render(f"{SCREEN}/_drawer.html", drawer=drawer)),
+            patch_signals({"_selectedId": selected_id}),
+        ]
+    else:
+        html = render(
+            f"{SCREEN}/_screen.html", board=await _board(conn), drawer=drawer,
+            selected_id=selected_id, live=_live(request, since),
+        )
+        events = screen_events(html, screen=SCREEN, q="", selected_id=selected_id)
+    events.append(push_url(url, title))
+    return sse(events)
+
+
+def _new_url(column: str) -> str:
+    """The address of the new-card form, starting in `column` (kept on refresh)."""
+    return f"{PATH}/new?{urlencode({'column': column})}" if column else f"{PATH}/new"
+
+
+def _live(request: Request, since: int) -> dict[str, Any]:
+    """Where the page's stream starts, and how it retries (see _live.html)."""
+    return live_stream(request, LIVE_PATH, {"since": since})
+
+
+# Pages (GET): each URL is a deep link and a Datastar target.
+
+
+@router.get(PATH)
+async def index(request: Request, conn: Conn, since: Since) -> Response:
+    return await _respond(
+        request, conn, drawer=_closed(), selected_id="", url=PATH, title=TITLE, since=since
+    )
+
+
+@router.get(f"{PATH}/new")
+async def new(request: Request, conn: Conn, since: Since, column: str = "") -> Response:
+    """The full form for a new card (in the drawer), starting in `column`."""
+    values = task_store.new_values()
+    if column in COLUMNS:
+        values[GROUP] = column
+    return await _respond(
+        request, conn, drawer=await _form(conn, values), selected_id="",
+        url=_new_url(column if column in COLUMNS else ""), title=f"New {NOUN} · {TITLE}",
+        since=since,
+    )
+
+
+@router.get(LIVE_PATH)
+async def live(request: Request) -> Response:
+    """The page's realtime stream (see `LiveBoard`). In production app/realtime/asgi.py
+    answers this path in front of FastAPI (`STREAM` below); this route serves the tests."""
+    return get_realtime(request).stream(request, SCREEN, _stream_key(request))
+
+
+@router.get(f"{PATH}/{{record_id}}")
+async def show(request: Request, conn: Conn, since: Since, record_id: str) -> Response:
+    record = await get_or_404(task_store.get, conn, record_id)
+    return await _respond(
+        request, conn, drawer=_show(record), selected_id=str(record["id"]),
+        url=f"{PATH}/{record['id']}", title=f"{record[LABEL]} · {TITLE}",
+        since=since,
+    )
+
+
+@router.get(f"{PATH}/{{record_id}}/edit")
+async def edit(request: Request, conn: Conn, since: Since, record_id: str) -> Response:
+    record = await get_or_404(task_store.get, conn, record_id)
+    drawer = await _form(conn, task_store.record_values(record), record=record)
+    return await _respond(
+        request, conn, drawer=drawer, selected_id=str(record["id"]),
+        url=f"{PATH}/{record['id']}/edit", title=f"Edit {record[LABEL]} · {TITLE}",
+        since=since,
+    )
+
+
+# Mutations: Datastar only (see require_datastar), answered with SSE patches.
+
+
+@router.post(f"{PATH}/move", dependencies=[Depends(require_datastar)])
+async def move(request: Request, conn: Conn) -> Response:
+    """One drop or move button: the server decides, the board shows the outcome."""
+    try:
+        intent = Move.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise HTTPException(status_code=422, detail="Expected {card, column, before}.") from exc
+    try:
+        status = await _move(conn, intent)
+    except Rejected as exc:
+        return sse([_board_patch(await _board(conn)), toast(str(exc), "error")])
+    return sse([_board_patch(await _board(conn), status)])
+
+
+@router.post(f"{PATH}/cards", dependencies=[Depends(require_datastar)])
+async def quick_add(request: Request, conn: Conn) -> Response:
+    """A column's inline form: just the label. Other required fields open the full form."""
+    form = await request.form()
+    key = form_str(form, GROUP)
+    text = form_str(form, LABEL)
+    values = {**task_store.new_values(), LABEL: text, GROUP: key}
+    if key not in COLUMNS:
+        error = toast("That column does not exist.", "error")
+        return sse([_board_patch(await _board(conn)), error])
+    try:
+        card_id = await _insert(conn, Form.model_validate(values))
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    except IntegrityError as exc:
+        errors = task_store.constraint_errors(exc)
+        if not errors:
+            raise
+    except Rejected as exc:
+        return sse([_board_patch(await _board(conn)), toast(str(exc), "error")])
+    else:
+        card = await task_store.get(conn, card_id)
+        assert card is not None
+        status = f"Added “{card[LABEL]}” to {column_title(key)}."
+        # The inline form stays open, emptied for the next card.
+        return sse([_board_patch(await _board(conn), status), patch_signals(EMPTY_DRAFT)])
+    if LABEL in errors:
+        quick = {"column": key, "value": text, "error": errors.get(LABEL, "")}
+        return sse([_board_patch(await _board(conn), quick=quick)])
+    # Required fields the inline form does not have: continue in the full form, text kept.
+    drawer = await _form(conn, values, errors)
+    return sse([
+        patch(render(f"{SCREEN}/_drawer.html", drawer=drawer)),
+        patch_signals({"_selectedId": "", "_kanban": {"adding": False, "draft": ""}}),
+        push_url(_new_url(key), f"New {NOUN} · {TITLE}"),
+    ])
+
+
+async def _saved(conn: Conn, card_id: UUID, message: str) -> Response:
+    record = await task_store.get(conn, card_id)
+    assert record is not None
+    return sse([
+        _board_patch(await _board(conn)),
+        patch(render(f"{SCREEN}/_drawer.html", drawer=_show(record))),
+        patch_signals({"_selectedId": str(card_id)}),
+        push_url(f"{PATH}/{card_id}", f"{record[LABEL]} · {TITLE}"),
+        toast(message),
+    ])
+
+
+async def _gone(conn: Conn) -> Response:
+    """The card vanished (deleted elsewhere): refresh the board, close the drawer."""
+    return sse([
+        _board_patch(await _board(conn)),
+        patch(render(f"{SCREEN}/_drawer.html", drawer=_closed())),
+        patch_signals({"_selectedId": ""}),
+        push_url(PATH, TITLE),
+        toast(f"That {NOUN} no longer exists.", "error"),
+    ])
+
+
+@router.post(PATH, dependencies=[Depends(require_datastar)])
+async def create(request: Request, conn: Conn) -> Response:
+    """The drawer's full form for a new card; it goes last in its column."""
+    values = task_store.form_values(await request.form())
+    values[ORDER] = str(FIRST)  # a placeholder: the server decides the position
+    try:
+        card_id = await _insert(conn, Form.model_validate(values))
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    except IntegrityError as exc:
+        errors = task_store.constraint_errors(exc)
+        if not errors:
+            raise
+    except Rejected as exc:
+        errors = {GROUP: str(exc)}
+    else:
+        return await _saved(conn, card_id, f"{NOUN.capitalize()} created.")
+    drawer = await _form(conn, values, errors)
+    return sse([patch(render(f"{SCREEN}/_drawer.html", drawer=drawer))])
+
+
+@router.put(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
+async def update(request: Request, conn: Conn, record_id: str) -> Response:
+    """The drawer's edit form. A new column puts the card last in that column."""
+    card_id = parse_id(record_id)
+    values = task_store.form_values(await request.form())
+    record: dict[str, Any] | None = None
+    try:
+        async with conn.transaction():
+            await _lock(conn)
+            record = await task_store.get(conn, card_id) if card_id else None
+            if record is None:
+                raise Gone
+            # The form has no position field: keep the card's position.
+            position = record[ORDER]
+            values[ORDER] = "" if position is None else str(position)
+            data = Form.model_validate(values)
+            await task_store.update(conn, record["id"], data)
+            source, key = record[GROUP] or "", data.status or ""
+            if source != key:
+                await _place(conn, record["id"], source, key, None)
+    except Gone:
+        return await _gone(conn)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    except IntegrityError as exc:
+        errors = task_store.constraint_errors(exc)
+        if not errors:
+            raise
+    except Rejected as exc:
+        errors = {GROUP: str(exc)}
+    else:
+        return await _saved(conn, record["id"], f"{NOUN.capitalize()} saved.")
+    drawer = await _form(conn, values, errors, record=record)
+    return sse([patch(render(f"{SCREEN}/_drawer.html", drawer=drawer))])
+
+
+@router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
+async def delete(conn: Conn, record_id: str) -> Response:
+    record_uuid = parse_id(record_id)
+    label = await task_store.delete(conn, record_uuid) if record_uuid else None
+    if label is None:
+        return await _gone(conn)
+    return sse([
+        _board_patch(await _board(conn)),
+        patch(render(f"{SCREEN}/_drawer.html", drawer=_closed())),
+        patch_signals({"_selectedId": ""}),
+        push_url(PATH, TITLE),
+        toast(f"Deleted {label}."),
+    ])
+
+
+# Realtime: how changes to `tasks` reach the open pages of this board.
+
+
+def _stream_key(request: Request) -> str:
+    """Every page of the board shows the same thing (no search, no filter in the URL): one
+    group, so each burst of changes is rendered once for all of them."""
+    return ""
+
+
+class LiveBoard:
+    """The `ChannelView` of this board (app/realtime/hub.py).
+
+    For each burst of changes, one frame: the whole board, morphed by id. A move renumbers
+    two columns, and every card's move buttons name its neighbours (the card it would land
+    before), so per-card patches would leave other cards' buttons, the column counts and
+    the empty state describing an older board; the morph keeps every unchanged card's DOM
+    (focus, hover, the open inline form and its text) as it is. The drawer of a card that
+    changed gets its facts re-rendered (not its footer: an open delete dialog stays open),
+    and says so when the card was deleted; a form being edited is never touched.
+    """
+
+    name = SCREEN
+    channel = "tasks"
+
+    async def render_changes(
+        self, conn: AsyncConnection[Any], changes: NetChanges, key: str
+    ) -> list[str]:
+        if not changes:
+            return []  # created and deleted within the burst: nothing any page showed
+        events = await self.render_all(conn, key)
+        if not changes.reset:
+            events += await _drawer_patches(conn, changes)
+        return events
+
+    async def render_all(self, conn: AsyncConnection[Any], key: str) -> list[str]:
+        # status=None: the screen-reader announcement of this page's last move stays.
+        html = render(f"{SCREEN}/_board.html", board=await _board(conn), status=None)
+        return [stream_events.patch_elements(html)]
+
+
+async def _drawer_patches(conn: AsyncConnection[Any], changes: NetChanges) -> list[str]:
+    """The drawer of each updated or deleted card, on the pages showing it. (Elsewhere
+    the selector matches nothing: Datastar logs a warning and moves on.)"""
+    events = []
+    for record_id, kind in changes.kinds.items():
+        if kind is Kind.CREATED:
+            continue  # no page can show a card it has not seen yet
+        record = await task_store.get(conn, record_id) if kind is Kind.UPDATED else None
+        if record is not None:
+            html = render(f"{SCREEN}/_facts.html", drawer=_show(record))
+            selector = f"{FACTS}[data-record='{record_id}']"
+        else:
+            html = render(f"{SCREEN}/_gone.html", record_id=record_id)
+            selector = f"{SHOW}[data-record='{record_id}']"
+        events.append(stream_events.patch_elements(html, selector=selector))
+    return events
+
+
+LIVE = LiveBoard()
+STREAM = StreamRoute(path=LIVE_PATH, view=SCREEN, key=_stream_key)

@@ -1,0 +1,176 @@
+"""Screen `pipeline`
+in headless Chromium with the real Datastar runtime: drag and drop, the keyboard moves,
+inline add and the drawer, checked in the DOM and in the database."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import count, ready
+from tests.test_pipeline import (
+    COLUMNS,
+    PATH,
+    TABLE,
+    add,
+    ids_in,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def column(index: int) -> str:
+    """The CSS id of the column of COLUMNS[index]."""
+    return f"#pipeline-col-{index + 1}"
+
+
+def card(card_id: str) -> str:
+    return f"#{card_id_attr(card_id)}"
+
+
+def card_id_attr(card_id: str) -> str:
+    return f"pipeline-card-{card_id}"
+
+
+BOARD = "#pipeline-board"
+
+
+def open_board(page, url: str = PATH) -> None:
+    page.goto(url)
+    # Datastar (a module script) is running. (Not "networkidle": a live screen's stream
+    # keeps the network busy for as long as the page is open.)
+    ready(page)
+    # A marker that only survives while the page is never reloaded.
+    page.evaluate("window.__noReload = true")
+
+
+def end_of(index: int) -> str:
+    """The empty space under a column's last card: dropping there puts a card last."""
+    return f"{column(index)}-cards > li:last-child"
+
+
+def test_drag_a_card_to_another_column(page, db):
+    moved = add(db, COLUMNS[0], label="Moved card")
+    stays = add(db, COLUMNS[0], label="Staying card")
+    waiting = add(db, COLUMNS[1], label="Waiting card")
+    open_board(page)
+    expect(page.locator(f"{BOARD} section.ring-indigo-300")).to_have_count(0)  # none lit
+
+    page.locator(card(moved)).drag_to(page.locator(end_of(1)))
+
+    expect(page.locator(f"{column(1)} {card(moved)}")).to_be_visible()
+    expect(page.locator(f"{column(0)} {card(moved)}")).to_have_count(0)
+    expect(page.locator(f"{column(1)}-count")).to_contain_text("2")
+    assert sorted(ids_in(db, COLUMNS[1])) == sorted([waiting, moved])
+    assert ids_in(db, COLUMNS[0]) == [stays]
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_an_invalid_move_snaps_back_and_says_why(page, db):
+    kept = add(db, COLUMNS[0], label="Kept card")
+    vanishing = add(db, COLUMNS[0], label="Vanishing card")
+    open_board(page)
+
+    # A column the server does not know (a tampered page): the server refuses the drop.
+    target = page.locator(column(1))
+    target.evaluate(
+        "el => el.setAttribute('data-on:drop', el.getAttribute('data-on:drop')"
+        ".replace(/column: [^,]+,/, \"column: 'no-such-column',\"))"
+    )
+    page.locator(card(kept)).drag_to(page.locator(end_of(1)))
+    expect(page.locator("#toasts")).to_contain_text("does not exist")
+    expect(page.locator(f"{column(0)} {card(kept)}")).to_be_visible()
+    expect(page.locator(f"{column(1)} {card(kept)}")).to_have_count(0)
+    assert ids_in(db, COLUMNS[0]) == [kept, vanishing]
+
+    # A card deleted meanwhile (by someone else): it leaves the board, nothing else moves.
+    db.execute('DELETE FROM "leads" WHERE "id" = %s', (vanishing,))
+    # The stream takes it off this live board by itself; a move of it sent before that
+    # patch arrived (a move button rewritten to name it) is refused.
+    expect(page.locator(card(vanishing))).to_have_count(0)
+    button = page.locator(f"{card(kept)}-right")
+    button.evaluate(
+        "(el, ids) => el.setAttribute('data-on:click', el.getAttribute('data-on:click')"
+        ".replace(ids[0], ids[1]))",
+        [kept, vanishing],
+    )
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#toasts")).to_contain_text("no longer exists")
+    expect(page.locator(card(vanishing))).to_have_count(0)
+    expect(page.locator(f"{column(0)} {card(kept)}")).to_be_visible()
+    assert ids_in(db, COLUMNS[1]) == []
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_move_buttons_are_the_keyboard_alternative(page, db):
+    moved = add(db, COLUMNS[0], label="Keyboard card")
+    open_board(page)
+
+    page.focus(f"{card(moved)}-right")
+    page.keyboard.press("Enter")
+
+    expect(page.locator(f"{column(1)} {card(moved)}")).to_be_visible()
+    assert ids_in(db, COLUMNS[1]) == [moved]
+    # Screen readers hear where the card went.
+    expect(page.locator("#pipeline-status")).to_contain_text("now")
+
+
+def test_add_a_card_inline(page, db):
+    text = "Ada <b>&</b> {{ 7*7 }}"
+    open_board(page)
+    last = len(COLUMNS) - 1
+    expect(page.locator(f"{BOARD} form:visible")).to_have_count(0)  # all closed
+
+    page.click(f"{column(last)}-add-open")
+    field = page.locator(f"{column(last)}-add-label")
+    expect(field).to_be_focused()
+    field.press("Enter")  # empty: the server says what is missing
+    expect(page.locator(f"{column(last)}-add-error")).to_be_visible()
+    assert count(db, TABLE) == 0
+    field.fill(text)
+    field.press("Enter")
+
+    expect(page.locator(f"{column(last)}-cards article")).to_have_count(1)
+    expect(page.locator(f"{column(last)}-cards article a").first).to_have_text(text)
+    assert count(db, TABLE) == 1
+    assert len(ids_in(db, COLUMNS[last])) == 1
+    # The form stays open and empty for the next card.
+    expect(field).to_be_visible()
+    expect(field).to_have_value("")
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_open_edit_and_delete_a_card_in_the_drawer(page, db):
+    card_id = add(db, COLUMNS[0], label="Drawer card")
+    # Arrive from another screen: the board is swapped in, without a page load.
+    open_board(page, "/board")
+    page.click('#nav a[href="/pipeline"]')
+    expect(page).to_have_url(re.compile(f"{PATH}$"))
+
+    page.click(f"{card(card_id)}-title")
+    expect(page.locator("#pipeline-show")).to_be_visible()
+    expect(page).to_have_url(re.compile(f"{PATH}/{card_id}$"))
+    expect(page.locator(card(card_id))).to_have_class(re.compile("outline-indigo-500"))
+
+    page.click("#pipeline-edit")
+    expect(page.locator("#pipeline-form")).to_be_visible()
+    renamed = "Ada <b>&</b> {{ 7*7 }}"  # markup and braces: shown as text, never run
+    page.fill("#pipeline-form-name", renamed)
+    page.locator("#pipeline-form [type=submit]").click()
+    expect(page.locator("#pipeline-show")).to_be_visible()
+    expect(page.locator(f"{card(card_id)}-title")).to_have_text(renamed)
+
+    page.keyboard.press("Escape")
+    expect(page.locator("#pipeline-drawer-panel")).to_have_count(0)
+    expect(page).to_have_url(re.compile(f"{PATH}$"))
+    assert page.evaluate("window.__noReload") is True
+
+    page.goto(f"{PATH}/{card_id}")  # a deep link opens the drawer too
+    page.click("#pipeline-delete")
+    dialog = page.locator("#pipeline-delete-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(page.locator(card(card_id))).to_have_count(0)
+    expect(page.locator("#pipeline-drawer-panel")).to_have_count(0)
+    assert count(db, TABLE) == 0

@@ -1,0 +1,20 @@
+"""One router per screen of dsgen.yaml, in navigation order."""
+
+from fastapi import APIRouter
+
+from app.realtime import ChannelView
+from app.realtime.asgi import StreamRoute
+from app.screens import tasks
+
+ROUTERS: tuple[APIRouter, ...] = (
+    tasks.router,
+)
+
+# The realtime views (app/realtime/hub.py `ChannelView`) of the screens that stream
+# changes of a realtime store, and their streams' routes (app/realtime/asgi.py).
+REALTIME_VIEWS: list[ChannelView] = [
+    tasks.LIVE,
+]
+STREAM_ROUTES: tuple[StreamRoute, ...] = (
+    tasks.STREAM,
+)

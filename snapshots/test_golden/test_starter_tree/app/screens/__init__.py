@@ -1,0 +1,10 @@
+"""One router per screen of dsgen.yaml, in navigation order."""
+
+from fastapi import APIRouter
+
+from app.screens import companies, contacts
+
+ROUTERS: tuple[APIRouter, ...] = (
+    contacts.router,
+    companies.router,
+)
