@@ -60,9 +60,16 @@ def python_imports(fields: list[Field]) -> list[str]:
 # -- the generated store module: one decision per function, each unit-tested -----------
 def _literal(value) -> str:
     import json
+    from datetime import date, datetime
 
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    # repr() would say `datetime.date(2026, 1, 15)`: the generated module imports the
+    # classes (`from datetime import date`), so spell the call with them.
+    if isinstance(value, datetime):
+        return f"datetime.fromisoformat({value.isoformat()!r})".replace("'", '"')
+    if isinstance(value, date):
+        return f"date.fromisoformat({value.isoformat()!r})".replace("'", '"')
     return repr(value)
 
 
@@ -152,21 +159,22 @@ def model_default(field: Field) -> str | None:
 
 
 def model_line(field: Field) -> str:
-    """`name: Annotation = default` for the store's input model (keywords aliased)."""
+    """`name: Annotation = default` for the store's input model (keywords and names the
+    annotations use are aliased: see Name.attr)."""
     from dsgen._names import Name
 
     name: Name = field.name
     annotation, constraints = model_annotation(field)
     default = model_default(field)
     args = list(constraints)
-    if name.py != name.snake:
+    if name.attr != name.snake:
         args.append(f"alias={_literal(name.snake)}")
     if args:
         head = [default] if default is not None else []
-        return f"{name.py}: {annotation} = Field({', '.join(head + args)})"
+        return f"{name.attr}: {annotation} = Field({', '.join(head + args)})"
     if default is not None:
-        return f"{name.py}: {annotation} = {default}"
-    return f"{name.py}: {annotation}"
+        return f"{name.attr}: {annotation} = {default}"
+    return f"{name.attr}: {annotation}"
 
 
 def form_reader(field: Field) -> str:
@@ -285,6 +293,20 @@ def import_block(code: str, extra: dict[str, list[str]] | None = None) -> str:
     for module, names in sorted((extra or {}).items()):
         sections[2].append(_from_import(module, set(names)))
     return "\n\n".join("\n".join(s) for s in sections if s)
+
+
+def store_imports(modules: list[str], width: int = 100) -> str:
+    """`from app.stores import x as x_store`, one statement per store module, sorted as ruff's
+    isort wants them. Screens refer to stores only through the `_store` alias: a store named
+    like a local of the screen module (`card`, `where`, `page`) cannot shadow or be shadowed.
+    A statement too long for the line is wrapped the way isort wraps it."""
+    out = []
+    for module in sorted(set(modules)):
+        line = f"from app.stores import {module} as {module}_store"
+        if len(line) > width:
+            line = f"from app.stores import (\n    {module} as {module}_store,\n)"
+        out.append(line)
+    return "\n".join(out)
 
 
 def sample_value(field: Field) -> str | None:

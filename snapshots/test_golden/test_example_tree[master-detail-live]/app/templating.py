@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from app.core.security import csp_nonce
 from app.registry import APP_TITLE, NAV_ITEMS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -51,12 +52,6 @@ def js_str(value: Any) -> Markup:
     body = json.dumps(str(value))[1:-1].replace("'", "\\'")
     html = body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return Markup("'" + html.replace('"', "&#34;") + "'")  # noqa: S704 - escaped above
-
-
-def csp_nonce() -> str:
-    """The request's Content-Security-Policy nonce for inline scripts; none yet (the security
-    middleware replaces this global when it sets a CSP)."""
-    return ""
 
 
 def with_query(path: str, q: str) -> str:

@@ -41,7 +41,7 @@ from app.core.live import Since, live_stream
 from app.db import Conn
 from app.realtime import NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.stores import product
+from app.stores import product as product_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -60,6 +60,7 @@ from app.web import (
 
 router = APIRouter(tags=["products"])
 
+Form = product_store.ProductIn
 SCREEN = "products"
 TITLE = "Products"
 PATH = "/products"
@@ -518,7 +519,7 @@ async def _record(request: Request, conn: Conn, raw_id: str) -> Row:
     if not is_datastar(request):
         raise HTTPException(status_code=404)  # a fragment, not a page
     record_id = parse_id(raw_id)
-    record = await product.get(conn, record_id) if record_id else None
+    record = await product_store.get(conn, record_id) if record_id else None
     if record is None:
         raise HTTPException(status_code=404)
     return record
@@ -552,7 +553,7 @@ async def _editor(
         "row_error": next((m for name, m in errors.items() if name not in EDITABLE), ""),
         # The first field with an error takes the focus (the first field on opening).
         "focus": next((name for name in EDITABLE if name in errors), EDITABLE[0]),
-        "status_choices": product.STATUS_VALUES,
+        "status_choices": product_store.STATUS_VALUES,
     }
     return patch(render(f"{SCREEN}/_edit_row.html", edit=edit))
 
@@ -564,10 +565,10 @@ async def edit_row(request: Request, conn: Conn, record_id: str, close: str = ""
     events = []
     close_id = parse_id(close)
     if close_id is not None and close_id != record["id"]:
-        previous = await product.get(conn, close_id)
+        previous = await product_store.get(conn, close_id)
         if previous is not None:
             events.append(_row(previous))
-    events.append(await _editor(conn, record, product.record_values(record)))
+    events.append(await _editor(conn, record, product_store.record_values(record)))
     events.append(patch_signals({"_table": {"editing": str(record["id"])}}))
     return sse(events)
 
@@ -589,7 +590,7 @@ def _gone(record_id: UUID) -> Response:
     ])
 
 
-async def _save(conn: Conn, record_id: UUID, data: product.ProductIn) -> bool:
+async def _save(conn: Conn, record_id: UUID, data: Form) -> bool:
     """Write the inline-editable columns only; every other column keeps what is stored."""
     async with conn.transaction():
         cur = await conn.execute(
@@ -618,22 +619,22 @@ async def update_row(request: Request, conn: Conn, record_id: str) -> Response:
     record_uuid = parse_id(record_id)
     if record_uuid is None:
         raise HTTPException(status_code=404)
-    record = await product.get(conn, record_uuid)
+    record = await product_store.get(conn, record_uuid)
     if record is None:
         return _gone(record_uuid)
-    form = product.form_values(await request.form())
+    form = product_store.form_values(await request.form())
     # The stored record with the editable columns as submitted, validated as a whole.
-    values = {**product.record_values(record), **{name: form[name] for name in EDITABLE}}
+    values = {**product_store.record_values(record), **{name: form[name] for name in EDITABLE}}
     try:
-        saved = await _save(conn, record_uuid, product.ProductIn.model_validate(values))
+        saved = await _save(conn, record_uuid, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = product.constraint_errors(exc)
+        errors = product_store.constraint_errors(exc)
         if not errors:
             raise
     else:
-        fresh = await product.get(conn, record_uuid) if saved else None
+        fresh = await product_store.get(conn, record_uuid) if saved else None
         if fresh is None:
             return _gone(record_uuid)
         return sse([
