@@ -335,6 +335,21 @@ def schema_state(spec: Spec) -> dict:
         tables[table]["constraints"][name] = definition
         if definition["columns"]:
             extensions.add("btree_gist")  # `uuid WITH =` in a GiST index needs it
+    from dsgen._pattern_indexes import TRIGRAM_EXTENSION, needs_trigram, pattern_indexes
+
+    for table, name, definition in pattern_indexes(spec):
+        indexes = tables[table]["indexes"]
+        if name in tables[table]["constraints"] or definition in indexes.values():
+            continue  # declared by the spec already (or a name taken by a constraint)
+        indexes[name] = definition
+        # A ref's own index is the prefix of this one: one index less to write.
+        first = definition["columns"][0]
+        if (not definition.get("using") and first not in definition.get("keys", {})
+                and indexes.get(identifier(f"ix_{table}_{first}")) ==
+                {"columns": [first], "unique": False, "where": []}):
+            del indexes[identifier(f"ix_{table}_{first}")]
+        if needs_trigram(definition):
+            extensions.add(TRIGRAM_EXTENSION)
     state: dict[str, Any] = {"dsgen_state": STATE_VERSION, "tables": tables}
     if extensions:  # only when used: states written before extensions existed stay equal
         state["extensions"] = sorted(extensions)
@@ -683,6 +698,9 @@ def _rename_columns_in(table: dict, old: str, new: str) -> None:
             definition["where"] = [[new if c == old else c, v] for c, v in definition["where"]]
         if "range" in definition:
             definition["range"] = [new if c == old else c for c in definition["range"]]
+        for per_column in ("ops", "keys"):  # pattern indexes (see _pattern_indexes)
+            if old in definition.get(per_column, {}):
+                definition[per_column][new] = definition[per_column].pop(old)
 
 
 def _columns(table: dict) -> dict[str, dict]:
@@ -1228,6 +1246,8 @@ def _flat(node: Any) -> str:
         return f"{node.func}({', '.join(parts)})"
     if isinstance(node, (list, tuple)):
         return "[" + ", ".join(_flat(v) for v in node) + "]"
+    if isinstance(node, dict):
+        return "{" + ", ".join(f"{_flat(k)}: {_flat(v)}" for k, v in node.items()) + "}"
     return repr(node)
 
 
@@ -1317,7 +1337,14 @@ def _create_index(table: str, name: str, d: dict) -> Call:
         kwargs.append(("unique", True))
     if d["where"]:
         kwargs.append(("postgresql_where", _text(where_sql(d["where"]))))
-    return Call("op.create_index", (name, table, list(d["columns"])), tuple(kwargs))
+    if d.get("using"):
+        kwargs.append(("postgresql_using", d["using"]))
+    if d.get("ops"):
+        kwargs.append(("postgresql_ops", dict(sorted(d["ops"].items()))))
+    keys = d.get("keys", {})
+    columns = [_text(f"COALESCE({quote_ident(c)}::text, '')") if keys.get(c) == "coalesce_text"
+               else c for c in d["columns"]]
+    return Call("op.create_index", (name, table, columns), tuple(kwargs))
 
 
 def _add_constraint(table: str, name: str, d: dict) -> Call:

@@ -49,6 +49,14 @@ from dsgen._migrate import (
 from dsgen._model import App, Backend, Spec
 from tests._support import TreeSnapshot
 
+
+@pytest.fixture(autouse=True)
+def _no_pattern_indexes(monkeypatch):
+    """These tests are about the schema diff; the indexes a screen's queries need are
+    tested on their own (tests/test_pattern_indexes.py)."""
+    monkeypatch.setattr("dsgen._pattern_indexes.PATTERNS", {})
+
+
 HEADER = "dsgen: 1\napp: {name: shop}\nscreens: {home: {pattern: master-detail, store: %s}}\n"
 
 
