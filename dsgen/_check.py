@@ -58,14 +58,8 @@ def _unique_names(spec: Spec, error) -> None:
             error(f"screens.{screen.name}", f"'/{route}' is a path the app serves itself",
                   f"rename the screen, e.g. '{screen.name}_screen'")
         routes[route] = screen.name.snake
-        if screen.name.py != screen.name.snake:
-            error(f"screens.{screen.name}", f"screen name '{screen.name}' is a Python keyword; "
-                  "it names the screen's module", f"try '{screen.name}_screen'")
     tables: dict[str, str] = {}
     for store in spec.stores:
-        if store.name.py != store.name.snake:
-            error(f"stores.{store.name}", f"store name '{store.name}' is a Python keyword; it "
-                  "names the store's module", f"try '{store.name}_item'")
         table = store.name.table
         if table in tables:
             error(f"stores.{store.name}", f"store '{store.name}' and '{tables[table]}' would "
@@ -123,6 +117,10 @@ def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[st
                   opt.doc or None)
     if store is not None:
         _between_options(screen, store, blueprint, path, error)
+    pattern_check = blueprint.hook("check")  # the pattern's own rules (its pattern.py)
+    if pattern_check is not None:
+        for message in pattern_check(screen, store) or ():
+            error(path, message)
 
 
 def _between_options(screen: Screen, store: Store, blueprint: Blueprint, path: str,

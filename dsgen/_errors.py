@@ -81,6 +81,19 @@ class ConflictError(DsgenError):
         super().__init__(message)
 
 
+class UnsafePathError(DsgenError):
+    """A write or removal would leave the project (a lock entry naming an outside path, a
+    symbolic link leading out); nothing was written."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, paths: list[str]):
+        self.paths = paths
+        shown = "".join(f"\n  {p}" for p in paths[:20])
+        more = f"\n  … and {len(paths) - 20} more" if len(paths) > 20 else ""
+        super().__init__(f"{message}{shown}{more}")
+
+
 class AssetError(DsgenError):
     """A pinned asset (the Datastar bundle) could not be obtained or failed its checksum."""
 

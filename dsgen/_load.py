@@ -509,6 +509,9 @@ def _stores(reader: _Reader, root: CommentedMap) -> tuple[Store, ...]:
         key_loc = reader.key_loc(node, name)
         if not reader.identifier(name, key_loc, store_path, "store name"):
             continue
+        if Name(name).py != name:
+            reader.error(key_loc, store_path, f"store name '{name}' is a Python keyword; it "
+                         "names the store's module", f"try '{name}_item'")
         store = _store(reader, node, name, store_path)
         if store is not None:
             stores.append(store)
@@ -831,6 +834,10 @@ def _screens(reader: _Reader, root: CommentedMap) -> tuple[Screen, ...]:
         screen_path = f"screens.{name}"
         if not reader.identifier(name, reader.key_loc(node, name), screen_path, "screen name"):
             continue
+        if Name(name).py != name:       # located at the key, not at the body's first line
+            reader.error(reader.key_loc(node, name), screen_path, f"screen name '{name}' is a "
+                         "Python keyword; it names the screen's module",
+                         f"try '{name}_screen'")
         body = node[name]
         body_loc = reader.value_loc(node, name)
         reader.locations[screen_path] = body_loc

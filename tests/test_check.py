@@ -8,7 +8,9 @@ import pytest
 
 from dsgen._blueprints import Registry, builtin_registry, load_blueprint
 from dsgen._check import check_spec
+from dsgen._errors import SpecError
 from dsgen._load import parse_spec
+from dsgen._project import prepare_spec
 
 # The headline patterns of the spec format, as manifests: the built-in registry may not ship
 # them all yet, and these tests must not change when a blueprint's docs do.
@@ -438,24 +440,49 @@ def test_items_the_loader_dropped_are_not_reported_again(write_spec, registry):
 
 
 @pytest.mark.parametrize(("store", "screen", "problems"), [
-    ("class", "items", ["stores.class"]),
-    ("item", "import", ["screens.import"]),
-    ("item", "items", []),
+    ("class", "items", [("stores.class", 4, 3)]),
+    ("item", "import", [("screens.import", 10, 3)]),
+    ("match", "lambda", [("stores.match", 4, 3), ("screens.lambda", 10, 3)]),
 ])
-def test_keyword_store_and_screen_names_are_refused(write_spec, store, screen, problems):
+def test_keyword_store_and_screen_names_are_refused_at_the_key(write_spec, store, screen,
+                                                                problems):
+    # Located at the name itself (the key), not at the first line of its body (issue 9).
     path = write_spec(f"""\
         dsgen: 1
         app: {{name: kw}}
         stores:
-          {store}: {{fields: {{name: string}}}}
+          {store}:
+            fields:
+              name: string
+            realtime: false
         screens:
-          {screen}: {{pattern: master-detail, store: {store}}}
+          # a comment
+          {screen}:
+            pattern: master-detail
+            store: {store}
         """)
-    spec, diagnostics = parse_spec(path)
-    found = check_spec(spec, builtin_registry())
-    assert [d.path for d in diagnostics + found] == problems
+    with pytest.raises(SpecError) as info:
+        prepare_spec(path, builtin_registry())
+    found = info.value.diagnostics
+    assert [(d.path, d.location.line, d.location.col) for d in found] == problems
     for d in found:
         assert "Python keyword" in d.message and d.hint.startswith("try '")
+
+
+def test_a_valid_spec_with_block_names(write_spec):
+    path = write_spec("""\
+        dsgen: 1
+        app: {name: kw}
+        stores:
+          item:
+            fields:
+              name: string
+        screens:
+          items:
+            pattern: master-detail
+            store: item
+        """)
+    assert prepare_spec(path, builtin_registry()).screens[0].name.snake == "items"
 
 
 # -- rules between options, declared in the manifests (differs_from, within, stored,

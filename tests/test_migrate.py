@@ -54,7 +54,8 @@ from tests._support import TreeSnapshot
 def _no_pattern_indexes(monkeypatch):
     """These tests are about the schema diff; the indexes a screen's queries need are
     tested on their own (tests/test_pattern_indexes.py)."""
-    monkeypatch.setattr("dsgen._pattern_indexes.PATTERNS", {})
+    monkeypatch.setattr("dsgen.db.postgres.state.PatternSchema.add_index",
+                        lambda self, table, name, definition: None)
 
 
 HEADER = "dsgen: 1\napp: {name: shop}\nscreens: {home: {pattern: master-detail, store: %s}}\n"

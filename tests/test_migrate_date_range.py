@@ -37,7 +37,8 @@ from tests.test_migrate import Project, _ruff, database, pg_server  # noqa: F401
 def _no_pattern_indexes(monkeypatch):
     """These tests are about the schema diff; the indexes a screen's queries need are
     tested on their own (tests/test_pattern_indexes.py)."""
-    monkeypatch.setattr("dsgen._pattern_indexes.PATTERNS", {})
+    monkeypatch.setattr("dsgen.db.postgres.state.PatternSchema.add_index",
+                        lambda self, table, name, definition: None)
 
 BOOKINGS = """
     room:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from app.core.security import csp_nonce
 from app.registry import APP_TITLE, NAV_ITEMS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -66,7 +67,9 @@ templates.env.filters.update(
     url_host=url_host,
     js_str=js_str,
 )
-templates.env.globals.update(app_title=APP_TITLE, nav_items=NAV_ITEMS, with_query=with_query)
+templates.env.globals.update(
+    app_title=APP_TITLE, nav_items=NAV_ITEMS, with_query=with_query, csp_nonce=csp_nonce
+)
 
 
 def render(name: str, **context: Any) -> str:

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.conftest import DATASTAR, count, insert
+from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, scripts_of, signals_of
 
 PATH = "/bookings"
@@ -62,7 +62,7 @@ def make_room(db, **values) -> str:
     row = {
         "name": (f"Room {n} " + "Ada <b>&</b> {{ 7*7 }}")[:80],
     }
-    return insert(db, "rooms", **{**row, **values})
+    return make(db, "rooms", **{**row, **values})
 
 
 def new_row(db, first: date, last: date, **values) -> dict:
@@ -78,7 +78,7 @@ def new_row(db, first: date, last: date, **values) -> dict:
 
 
 def book(db, first: date, last: date, **values) -> str:
-    return insert(db, TABLE, **new_row(db, first, last, **values))
+    return make(db, TABLE, **new_row(db, first, last, **values))
 
 
 def valid_form(db, first: date, last: date, resource: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app import sse
@@ -118,6 +119,46 @@ def test_the_comparison_catches_differences() -> None:
                              "event: datastar-patch-elements\nid: 1\n")):
         with pytest.raises(AssertionError):
             assert_same_events(good, bad)
+
+
+def _serves_test(app: FastAPI) -> bool:
+    """Ask /test to echo a script (the endpoint needs no database: no lifespan here)."""
+    payload = json.dumps({"events": [{"type": "executeScript", "script": "x()"}]})
+    response = TestClient(app).get("/test", params={"datastar": payload},
+                                   headers={"Datastar-Request": "true"})
+    # Without /test a Datastar request gets the app's "not found" toast, not the script.
+    return response.status_code == 200 and "x()" in response.text
+
+
+@pytest.mark.parametrize(("value", "mounted"), [("true", True), ("1", True), ("false", False),
+                                                ("0", False), (None, False)])
+def test_test_mode_from_the_environment(value: str | None, mounted: bool,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`TEST_MODE=true make dev` serves /test (the app is built without a Settings object)."""
+    if value is None:
+        monkeypatch.delenv("TEST_MODE", raising=False)
+    else:
+        monkeypatch.setenv("TEST_MODE", value)
+    assert _serves_test(create_app()) is mounted
+
+
+@pytest.mark.parametrize(("value", "want"), [(False, False), ("false", False), ("False", False),
+                                             (True, True), ("true", True)])
+def test_conformance_flags_are_booleans_not_truthiness(value: object, want: bool) -> None:
+    from app.realtime.conformance import render_event
+
+    event = {"type": "executeScript", "script": "x()", "autoRemove": value}
+    assert render_event(event) == sse.execute_script("x()", auto_remove=want)
+
+
+def test_conformance_refuses_a_flag_that_is_not_a_boolean() -> None:
+    from fastapi import HTTPException
+
+    from app.realtime.conformance import render_event
+
+    with pytest.raises(HTTPException) as caught:
+        render_event({"type": "executeScript", "script": "x()", "autoRemove": "maybe"})
+    assert caught.value.status_code == 400
 
 
 def test_no_test_endpoint_outside_test_mode(client: TestClient) -> None:

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.conftest import DATASTAR, count, insert
+from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, scripts_of, signals_of
 
 PATH = "/rentals"
@@ -63,7 +63,7 @@ def make_unit(db, **values) -> str:
         "code": (f"Unit {n} " + "Ada <b>&</b> {{ 7*7 }}")[:30],
         "depot": make_depot(db),
     }
-    return insert(db, "units", **{**row, **values})
+    return make(db, "units", **{**row, **values})
 
 
 def make_depot(db, **values) -> str:
@@ -71,7 +71,7 @@ def make_depot(db, **values) -> str:
     row = {
         "title": "Ada <b>&</b> {{ 7*7 }}",
     }
-    return insert(db, "depots", **{**row, **values})
+    return make(db, "depots", **{**row, **values})
 
 
 def new_row(db, first: date, last: date, **values) -> dict:
@@ -90,7 +90,7 @@ def new_row(db, first: date, last: date, **values) -> dict:
 
 
 def book(db, first: date, last: date, **values) -> str:
-    return insert(db, TABLE, **new_row(db, first, last, **values))
+    return make(db, TABLE, **new_row(db, first, last, **values))
 
 
 def valid_form(db, first: date, last: date, resource: str) -> dict[str, str]:

@@ -508,6 +508,40 @@ def test_a_slow_subscriber_is_dropped_a_fast_one_is_not(database_url):
     run_feed(database_url, scenario)
 
 
+def test_an_isolated_change_goes_at_once_changes_while_flowing_are_folded(database_url):
+    """Adaptive coalescing: no window is waited after a quiet period; changes arriving
+    while frames flow wait for the window the previous frame opened, then go as one."""
+    window = 1.0
+
+    async def scenario(feed: Feed) -> None:
+        loop = asyncio.get_running_loop()
+        sub = Subscriber(max_frames=64, max_bytes=1 << 20)
+        feed.join(sub, 0)
+        await eventually(lambda: sub in feed.subscribers)
+        sub.take()
+        t0 = loop.time()
+        feed.advance([change(1)], 1)
+        await eventually(lambda: len(sub) == 1)
+        assert loop.time() - t0 < window / 2, "the first change did not wait for a window"
+        sub.take()
+        for i in range(2, 12):  # a burst right behind it: folded into the next frame
+            feed.advance([change(i)], i)
+        await asyncio.sleep(window / 4)
+        assert len(sub) == 0, "changes while frames flow wait for the window"
+        await eventually(lambda: len(sub) == 1, within=window * 3)
+        assert loop.time() - t0 >= window * 0.9
+        assert feed.frames_sent == 2
+        assert len(feed.view.rendered[-1].kinds) == 10, "the burst is one render"
+        await asyncio.sleep(window * 1.2)  # quiet again: the next change goes at once
+        sub.take()
+        t1 = loop.time()
+        feed.advance([change(12)], 12)
+        await eventually(lambda: len(sub) == 1)
+        assert loop.time() - t1 < window / 2
+
+    run_feed(database_url, scenario, coalesce_s=window)
+
+
 def test_a_client_stuck_on_a_full_socket_is_cut(database_url):
     """Dropped while `send()` blocks: the response ends at once, without the final
     chunk, so the client sees a broken connection and resumes by id."""

@@ -4,7 +4,7 @@ the board, moves (validation, renumbering, concurrency), inline and full adds, t
 import json
 import uuid
 
-from tests.conftest import DATASTAR, count, insert
+from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, signals_of
 
 PATH = "/pipeline"
@@ -27,16 +27,14 @@ def ds_get(client, url, view=None, **params):
     return client.get(url, params={**params, "datastar": json.dumps(signals)}, headers=DATASTAR)
 
 
-def add(db, column: str, position: int | None = None, label: str = "Card") -> str:
-    """Insert a card with plain SQL (required fields get valid values); returns its id."""
+def add(db, column: str, position: int | None = None, label: str | None = None) -> str:
+    """Insert a card with plain SQL (required fields get valid values: conftest's `make`, so
+    unique ones differ); returns its id."""
     values: dict[str, object] = {GROUP: column}
-    values[LABEL] = label
-    values["owner"] = insert(
-        db,
-        "people",
-        **{"name": "Ada <b>&</b> {{ 7*7 }}", },
-    )
-    return insert(db, TABLE, **values)
+    if label is not None:
+        values[LABEL] = label
+    values["owner"] = make(db, "people")
+    return make(db, TABLE, **values)
 
 
 def ids_in(db, column: str | None) -> list[str]:
@@ -230,9 +228,5 @@ def client_form(db) -> dict[str, str]:
         "amount": "50.00",
         "select": "on",
     }
-    form["owner"] = insert(
-        db,
-        "people",
-        **{"name": "Ada <b>&</b> {{ 7*7 }}", },
-    )
+    form["owner"] = make(db, "people")
     return form

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.conftest import DATASTAR, count, insert
+from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, signals_of
 
 PATH = "/board"
@@ -33,12 +33,14 @@ def ds_get(client, url, view=None, **params):
     return client.get(url, params={**params, "datastar": json.dumps(signals)}, headers=DATASTAR)
 
 
-def add(db, column: str, position: int | None = None, label: str = "Card") -> str:
-    """Insert a card with plain SQL (required fields get valid values); returns its id."""
+def add(db, column: str, position: int | None = None, label: str | None = None) -> str:
+    """Insert a card with plain SQL (required fields get valid values: conftest's `make`, so
+    unique ones differ); returns its id."""
     values: dict[str, object] = {GROUP: column}
-    values[LABEL] = label
+    if label is not None:
+        values[LABEL] = label
     values[ORDER] = position
-    return insert(db, TABLE, **values)
+    return make(db, TABLE, **values)
 
 
 def ids_in(db, column: str | None) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app import sse
@@ -122,6 +123,46 @@ def test_the_comparison_catches_differences() -> None:
             assert_same_events(good, bad)
 
 
+def _serves_test(app: FastAPI) -> bool:
+    """Ask /test to echo a script (the endpoint needs no database: no lifespan here)."""
+    payload = json.dumps({"events": [{"type": "executeScript", "script": "x()"}]})
+    response = TestClient(app).get("/test", params={"datastar": payload},
+                                   headers={"Datastar-Request": "true"})
+    # Without /test a Datastar request gets the app's "not found" toast, not the script.
+    return response.status_code == 200 and "x()" in response.text
+
+
+@pytest.mark.parametrize(("value", "mounted"), [("true", True), ("1", True), ("false", False),
+                                                ("0", False), (None, False)])
+def test_test_mode_from_the_environment(value: str | None, mounted: bool,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`TEST_MODE=true make dev` serves /test (the app is built without a Settings object)."""
+    if value is None:
+        monkeypatch.delenv("TEST_MODE", raising=False)
+    else:
+        monkeypatch.setenv("TEST_MODE", value)
+    assert _serves_test(create_app()) is mounted
+
+
+@pytest.mark.parametrize(("value", "want"), [(False, False), ("false", False), ("False", False),
+                                             (True, True), ("true", True)])
+def test_conformance_flags_are_booleans_not_truthiness(value: object, want: bool) -> None:
+    from app.realtime.conformance import render_event
+
+    event = {"type": "executeScript", "script": "x()", "autoRemove": value}
+    assert render_event(event) == sse.execute_script("x()", auto_remove=want)
+
+
+def test_conformance_refuses_a_flag_that_is_not_a_boolean() -> None:
+    from fastapi import HTTPException
+
+    from app.realtime.conformance import render_event
+
+    with pytest.raises(HTTPException) as caught:
+        render_event({"type": "executeScript", "script": "x()", "autoRemove": "maybe"})
+    assert caught.value.status_code == 400
+
+
 def test_no_test_endpoint_outside_test_mode(client: TestClient) -> None:
     payload = json.dumps({"events": [{"type": "patchElements", "elements": "<div>x</div>"}]})
     assert client.get("/test", params={"datastar": payload}).status_code == 404
@@ -152,13 +193,13 @@ def test_changes_fold_to_one_kind_per_record() -> None:
 def test_writes_to_lead_are_logged_in_commit_order(
     db: psycopg.Connection[Any],
 ) -> None:
-    from tests.conftest import insert
+    from tests.conftest import make
 
     db.execute("DELETE FROM realtime_events")
     # The first row is deleted before the second is written: the samples may be unique.
-    first = insert(db, "leads", **{"name": "Ada <b>&</b> {{ 7*7 }}", })
+    first = make(db, "leads", **{"name": "Ada <b>&</b> {{ 7*7 }}", })
     db.execute('DELETE FROM "leads" WHERE id = %s', (first,))
-    second = insert(db, "leads", **{"name": "Ada <b>&</b> {{ 7*7 }}", })
+    second = make(db, "leads", **{"name": "Ada <b>&</b> {{ 7*7 }}", })
     rows = db.execute(
         "SELECT channel, op, record_id::text AS record FROM realtime_events ORDER BY id"
     ).fetchall()

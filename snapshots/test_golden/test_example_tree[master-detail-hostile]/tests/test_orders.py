@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from tests.conftest import DATASTAR, count, insert
+from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, signals_of
 
 PATH = "/orders"
@@ -27,7 +27,7 @@ def valid_form(db) -> dict[str, str]:
 
 def add(db, label: str) -> str:
     values = {"where": label}
-    return insert(db, TABLE, **values)
+    return make(db, TABLE, **values)
 
 
 def test_page_renders_the_list_on_the_server(client, db):

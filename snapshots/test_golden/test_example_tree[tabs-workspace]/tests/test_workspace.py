@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import DATASTAR, insert
+from tests.conftest import DATASTAR, make
 from tests.sse import parse, patched_ids, scripts_of, signals_of
 
 PATH = "/workspace"
@@ -39,7 +39,7 @@ def tab_signals(html: str) -> dict:
 def add(db, label: str) -> str:
     """A note with every required field set; returns its id."""
     values = {"title": label}
-    return insert(db, TABLE, **values)
+    return make(db, TABLE, **values)
 
 
 def forget_order(db) -> None:

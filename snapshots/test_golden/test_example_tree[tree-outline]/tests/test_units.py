@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from tests.conftest import DATASTAR, count, insert
+from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, signals_of
 
 PATH = "/units"
@@ -34,8 +34,7 @@ def valid_form(db) -> dict[str, str]:
 def add(db, label: str, parent: str | None = None) -> str:
     """Insert a node (under `parent`, or at the top level) with plain SQL."""
     values = {LABEL: label, PARENT: parent}
-    values["order"] = "50"
-    return insert(db, TABLE, **values)
+    return make(db, TABLE, **values)
 
 
 def parent_of(db, node_id: str) -> str | None:

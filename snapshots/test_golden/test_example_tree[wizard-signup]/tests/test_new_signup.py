@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from markupsafe import escape
 
-from tests.conftest import DATASTAR, count, insert
+from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, scripts_of
 
 PATH = "/new-signup"
@@ -40,7 +40,7 @@ REF_LABELS = {"companies": "Acme <i>&</i> Co"}
 def valid_steps(db) -> list[dict[str, Any]]:
     """A valid submission for each step (strings, as a browser sends them)."""
     refs: dict[str, str] = {}
-    refs["companies"] = insert(db, "companies", **REF_RECORDS["companies"])
+    refs["companies"] = make(db, "companies", **REF_RECORDS["companies"])
     return [
         {
             "name": "Ada <b>&</b> {{ 7*7 }}",

@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from tests.conftest import DATASTAR, count, insert
+from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, signals_of
 
 PATH = "/signups"
@@ -30,16 +30,14 @@ def valid_form(db) -> dict[str, str]:
         "newsletter": "on",
         "notes": "Ada <b>&</b> {{ 7*7 }}",
     }
-    form["company"] = insert(db, "companies", **{"name": "Ada <b>&</b> {{ 7*7 }}", })
+    form["company"] = make(db, "companies")
     return form
 
 
 def add(db, label: str) -> str:
     values = {"name": label}
-    values["company"] = insert(db, "companies", **{"name": "Ada <b>&</b> {{ 7*7 }}", })
-    values["seats"] = "250"
-    values["starts"] = "2024-05-17"
-    return insert(db, TABLE, **values)
+    values["company"] = make(db, "companies")
+    return make(db, TABLE, **values)
 
 
 def test_page_renders_the_list_on_the_server(client, db):

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 from uuid import UUID
 
@@ -37,11 +37,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from app import sse as stream_events
 from app.core.forms import field_errors, like_pattern, parse_id
+from app.core.live import Since, live_stream
 from app.db import Conn
 from app.realtime import NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.realtime.events import current_watermark
-from app.stores import product
+from app.stores import product as product_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -60,6 +60,7 @@ from app.web import (
 
 router = APIRouter(tags=["products"])
 
+Form = product_store.ProductIn
 SCREEN = "products"
 TITLE = "Products"
 PATH = "/products"
@@ -388,25 +389,10 @@ def _table_events(table: Page, live: dict[str, Any] | None = None) -> list[Datas
     return events
 
 
-async def _stream_position(conn: Conn) -> int:
-    """The newest change already committed, read before anything else the request reads:
-    the page's stream starts after it. (A change committed between this read and the
-    page's own reads is on the page and also sent by the stream: patches are idempotent.)"""
-    return await current_watermark(conn)
-
-
-Since = Annotated[int, Depends(_stream_position)]
-
-
 def _live(request: Request, table: Page, since: int) -> dict[str, Any]:
     """Where the page's stream starts, and how it retries (see _live.html)."""
-    settings = get_realtime(request).settings
     query = {"since": since, **_key_params(table.q, table.order, table.cursor)}
-    return {
-        "url": f"{LIVE_PATH}?{urlencode(query)}",
-        "retry_ms": settings.realtime_retry_interval_ms,
-        "retry_max_wait_ms": settings.realtime_retry_max_wait_ms,
-    }
+    return live_stream(request, LIVE_PATH, query)
 
 
 # Pages (GET): each URL is a deep link and a Datastar target.
@@ -533,7 +519,7 @@ async def _record(request: Request, conn: Conn, raw_id: str) -> Row:
     if not is_datastar(request):
         raise HTTPException(status_code=404)  # a fragment, not a page
     record_id = parse_id(raw_id)
-    record = await product.get(conn, record_id) if record_id else None
+    record = await product_store.get(conn, record_id) if record_id else None
     if record is None:
         raise HTTPException(status_code=404)
     return record
@@ -567,7 +553,7 @@ async def _editor(
         "row_error": next((m for name, m in errors.items() if name not in EDITABLE), ""),
         # The first field with an error takes the focus (the first field on opening).
         "focus": next((name for name in EDITABLE if name in errors), EDITABLE[0]),
-        "status_choices": product.STATUS_VALUES,
+        "status_choices": product_store.STATUS_VALUES,
     }
     return patch(render(f"{SCREEN}/_edit_row.html", edit=edit))
 
@@ -579,10 +565,10 @@ async def edit_row(request: Request, conn: Conn, record_id: str, close: str = ""
     events = []
     close_id = parse_id(close)
     if close_id is not None and close_id != record["id"]:
-        previous = await product.get(conn, close_id)
+        previous = await product_store.get(conn, close_id)
         if previous is not None:
             events.append(_row(previous))
-    events.append(await _editor(conn, record, product.record_values(record)))
+    events.append(await _editor(conn, record, product_store.record_values(record)))
     events.append(patch_signals({"_table": {"editing": str(record["id"])}}))
     return sse(events)
 
@@ -604,7 +590,7 @@ def _gone(record_id: UUID) -> Response:
     ])
 
 
-async def _save(conn: Conn, record_id: UUID, data: product.ProductIn) -> bool:
+async def _save(conn: Conn, record_id: UUID, data: Form) -> bool:
     """Write the inline-editable columns only; every other column keeps what is stored."""
     async with conn.transaction():
         cur = await conn.execute(
@@ -633,22 +619,22 @@ async def update_row(request: Request, conn: Conn, record_id: str) -> Response:
     record_uuid = parse_id(record_id)
     if record_uuid is None:
         raise HTTPException(status_code=404)
-    record = await product.get(conn, record_uuid)
+    record = await product_store.get(conn, record_uuid)
     if record is None:
         return _gone(record_uuid)
-    form = product.form_values(await request.form())
+    form = product_store.form_values(await request.form())
     # The stored record with the editable columns as submitted, validated as a whole.
-    values = {**product.record_values(record), **{name: form[name] for name in EDITABLE}}
+    values = {**product_store.record_values(record), **{name: form[name] for name in EDITABLE}}
     try:
-        saved = await _save(conn, record_uuid, product.ProductIn.model_validate(values))
+        saved = await _save(conn, record_uuid, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = product.constraint_errors(exc)
+        errors = product_store.constraint_errors(exc)
         if not errors:
             raise
     else:
-        fresh = await product.get(conn, record_uuid) if saved else None
+        fresh = await product_store.get(conn, record_uuid) if saved else None
         if fresh is None:
             return _gone(record_uuid)
         return sse([

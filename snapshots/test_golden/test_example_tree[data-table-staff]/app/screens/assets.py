@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from app.core.forms import field_errors, like_pattern, parse_id
 from app.db import Conn
-from app.stores import asset
+from app.stores import asset as asset_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -52,6 +52,7 @@ from app.web import (
 
 router = APIRouter(tags=["assets"])
 
+Form = asset_store.AssetIn
 SCREEN = "assets"
 TITLE = "Assets"
 PATH = "/assets"
@@ -509,7 +510,7 @@ async def _record(request: Request, conn: Conn, raw_id: str) -> Row:
     if not is_datastar(request):
         raise HTTPException(status_code=404)  # a fragment, not a page
     record_id = parse_id(raw_id)
-    record = await asset.get(conn, record_id) if record_id else None
+    record = await asset_store.get(conn, record_id) if record_id else None
     if record is None:
         raise HTTPException(status_code=404)
     return record
@@ -543,7 +544,7 @@ async def _editor(
         "row_error": next((m for name, m in errors.items() if name not in EDITABLE), ""),
         # The first field with an error takes the focus (the first field on opening).
         "focus": next((name for name in EDITABLE if name in errors), EDITABLE[0]),
-        "class_choices": asset.CLASS_VALUES,
+        "class_choices": asset_store.CLASS_VALUES,
     }
     return patch(render(f"{SCREEN}/_edit_row.html", edit=edit))
 
@@ -555,10 +556,10 @@ async def edit_row(request: Request, conn: Conn, record_id: str, close: str = ""
     events = []
     close_id = parse_id(close)
     if close_id is not None and close_id != record["id"]:
-        previous = await asset.get(conn, close_id)
+        previous = await asset_store.get(conn, close_id)
         if previous is not None:
             events.append(_row(previous))
-    events.append(await _editor(conn, record, asset.record_values(record)))
+    events.append(await _editor(conn, record, asset_store.record_values(record)))
     events.append(patch_signals({"_table": {"editing": str(record["id"])}}))
     return sse(events)
 
@@ -580,7 +581,7 @@ def _gone(record_id: UUID) -> Response:
     ])
 
 
-async def _save(conn: Conn, record_id: UUID, data: asset.AssetIn) -> bool:
+async def _save(conn: Conn, record_id: UUID, data: Form) -> bool:
     """Write the inline-editable columns only; every other column keeps what is stored."""
     async with conn.transaction():
         cur = await conn.execute(
@@ -611,22 +612,22 @@ async def update_row(request: Request, conn: Conn, record_id: str) -> Response:
     record_uuid = parse_id(record_id)
     if record_uuid is None:
         raise HTTPException(status_code=404)
-    record = await asset.get(conn, record_uuid)
+    record = await asset_store.get(conn, record_uuid)
     if record is None:
         return _gone(record_uuid)
-    form = asset.form_values(await request.form())
+    form = asset_store.form_values(await request.form())
     # The stored record with the editable columns as submitted, validated as a whole.
-    values = {**asset.record_values(record), **{name: form[name] for name in EDITABLE}}
+    values = {**asset_store.record_values(record), **{name: form[name] for name in EDITABLE}}
     try:
-        saved = await _save(conn, record_uuid, asset.AssetIn.model_validate(values))
+        saved = await _save(conn, record_uuid, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = asset.constraint_errors(exc)
+        errors = asset_store.constraint_errors(exc)
         if not errors:
             raise
     else:
-        fresh = await asset.get(conn, record_uuid) if saved else None
+        fresh = await asset_store.get(conn, record_uuid) if saved else None
         if fresh is None:
             return _gone(record_uuid)
         return sse([

@@ -33,7 +33,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from app.core.forms import field_errors, like_pattern, parse_id
 from app.db import Conn
-from app.stores import employee, team
+from app.stores import employee as employee_store
+from app.stores import team as team_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -52,6 +53,7 @@ from app.web import (
 
 router = APIRouter(tags=["employees"])
 
+Form = employee_store.EmployeeIn
 SCREEN = "employees"
 TITLE = "Employees"
 PATH = "/employees"
@@ -505,7 +507,7 @@ async def _record(request: Request, conn: Conn, raw_id: str) -> Row:
     if not is_datastar(request):
         raise HTTPException(status_code=404)  # a fragment, not a page
     record_id = parse_id(raw_id)
-    record = await employee.get(conn, record_id) if record_id else None
+    record = await employee_store.get(conn, record_id) if record_id else None
     if record is None:
         raise HTTPException(status_code=404)
     return record
@@ -539,8 +541,8 @@ async def _editor(
         "row_error": next((m for name, m in errors.items() if name not in EDITABLE), ""),
         # The first field with an error takes the focus (the first field on opening).
         "focus": next((name for name in EDITABLE if name in errors), EDITABLE[0]),
-        "team_options": await team.options(conn),
-        "level_choices": employee.LEVEL_VALUES,
+        "team_options": await team_store.options(conn),
+        "level_choices": employee_store.LEVEL_VALUES,
     }
     return patch(render(f"{SCREEN}/_edit_row.html", edit=edit))
 
@@ -552,10 +554,10 @@ async def edit_row(request: Request, conn: Conn, record_id: str, close: str = ""
     events = []
     close_id = parse_id(close)
     if close_id is not None and close_id != record["id"]:
-        previous = await employee.get(conn, close_id)
+        previous = await employee_store.get(conn, close_id)
         if previous is not None:
             events.append(_row(previous))
-    events.append(await _editor(conn, record, employee.record_values(record)))
+    events.append(await _editor(conn, record, employee_store.record_values(record)))
     events.append(patch_signals({"_table": {"editing": str(record["id"])}}))
     return sse(events)
 
@@ -577,7 +579,7 @@ def _gone(record_id: UUID) -> Response:
     ])
 
 
-async def _save(conn: Conn, record_id: UUID, data: employee.EmployeeIn) -> bool:
+async def _save(conn: Conn, record_id: UUID, data: Form) -> bool:
     """Write the inline-editable columns only; every other column keeps what is stored."""
     async with conn.transaction():
         cur = await conn.execute(
@@ -612,22 +614,22 @@ async def update_row(request: Request, conn: Conn, record_id: str) -> Response:
     record_uuid = parse_id(record_id)
     if record_uuid is None:
         raise HTTPException(status_code=404)
-    record = await employee.get(conn, record_uuid)
+    record = await employee_store.get(conn, record_uuid)
     if record is None:
         return _gone(record_uuid)
-    form = employee.form_values(await request.form())
+    form = employee_store.form_values(await request.form())
     # The stored record with the editable columns as submitted, validated as a whole.
-    values = {**employee.record_values(record), **{name: form[name] for name in EDITABLE}}
+    values = {**employee_store.record_values(record), **{name: form[name] for name in EDITABLE}}
     try:
-        saved = await _save(conn, record_uuid, employee.EmployeeIn.model_validate(values))
+        saved = await _save(conn, record_uuid, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = employee.constraint_errors(exc)
+        errors = employee_store.constraint_errors(exc)
         if not errors:
             raise
     else:
-        fresh = await employee.get(conn, record_uuid) if saved else None
+        fresh = await employee_store.get(conn, record_uuid) if saved else None
         if fresh is None:
             return _gone(record_uuid)
         return sse([

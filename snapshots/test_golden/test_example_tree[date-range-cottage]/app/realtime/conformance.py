@@ -16,6 +16,17 @@ from app.web import client_signals
 router = APIRouter(include_in_schema=False)
 
 
+def _flag(event: dict[str, Any], key: str, default: bool) -> bool:
+    """A boolean of the event: JSON true/false, or the strings "true"/"false" (a query
+    string or a form carries text; `bool("false")` would be true)."""
+    value = event.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise HTTPException(status_code=400, detail=f"{key} must be true or false, got {value!r}")
+
+
 def _common(event: dict[str, Any]) -> dict[str, Any]:
     return {"event_id": event.get("eventId"), "retry_ms": event.get("retryDuration")}
 
@@ -28,26 +39,26 @@ def render_event(event: dict[str, Any]) -> str:
             selector=event.get("selector"),
             mode=event.get("mode", "outer"),
             namespace=event.get("namespace", "html"),
-            use_view_transition=bool(event.get("useViewTransition", False)),
+            use_view_transition=_flag(event, "useViewTransition", False),
             **_common(event),
         )
     if kind == "patchSignals":
         if "signals-raw" in event:
             return sse.patch_signals(
                 raw=event["signals-raw"],
-                only_if_missing=bool(event.get("onlyIfMissing", False)),
+                only_if_missing=_flag(event, "onlyIfMissing", False),
                 **_common(event),
             )
         return sse.patch_signals(
             event.get("signals", {}),
-            only_if_missing=bool(event.get("onlyIfMissing", False)),
+            only_if_missing=_flag(event, "onlyIfMissing", False),
             **_common(event),
         )
     if kind == "executeScript":
         return sse.execute_script(
             event.get("script", ""),
             attributes=event.get("attributes"),
-            auto_remove=bool(event.get("autoRemove", True)),
+            auto_remove=_flag(event, "autoRemove", True),
             **_common(event),
         )
     raise HTTPException(status_code=400, detail=f"unknown event type {kind!r}")

@@ -2,9 +2,10 @@
 
 A feed turns its channel's changes into Datastar frames and hands each frame (encoded
 once, shared as bytes) to every subscriber of a group (the pages with the same key, e.g.
-the same search). In the default mode it coalesces: changes arriving within `coalesce_s`
-are folded per record (`net_changes`), the affected rows are re-read, and each group gets
-one frame with the latest state, rendered once.
+the same search). In the default mode it coalesces adaptively: a change after a quiet
+period is sent at once; changes arriving less than `coalesce_s` after the previous frame
+wait for that window to end and are folded per record (`net_changes`); the affected rows
+are re-read, and each group gets one frame with the latest state, rendered once.
 
 Frames are cut at listener positions (event ids), and every frame ends with a checkpoint
 carrying the id it covers. A stream that joins — first connect or reconnect with
@@ -15,6 +16,7 @@ table covering exactly `(since, position]`, so nothing is skipped or applied twi
 import asyncio
 import contextlib
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -199,14 +201,22 @@ class Feed:
                     subscriber.active = False
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         backoff = 0.1
+        last_frame = -math.inf  # when the last run of changes was flushed (loop time)
         while True:
             await self._wakeup.wait()
-            if self._coalesce_s:
-                # The coalescing window: the first change of a burst opens it, the rest
-                # of the burst lands in _pending meanwhile.
-                await asyncio.sleep(self._coalesce_s)
+            if self._pending and self._coalesce_s:
+                # Adaptive coalescing: the first change after a quiet period goes out at
+                # once; changes arriving while frames are flowing wait for the window that
+                # the previous frame opened, and land in _pending meanwhile. A burst is
+                # then about one frame per window, an isolated write is not delayed.
+                wait = last_frame + self._coalesce_s - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
             self._wakeup.clear()
+            if self._pending:
+                last_frame = loop.time()
             try:
                 await self.flush()
                 backoff = 0.1
@@ -263,15 +273,33 @@ class Feed:
     async def _send_live(
         self, conn: AsyncConnection[Any], changes: list[Change], position: int
     ) -> None:
-        """One frame per group, covering `changes` (cut at `position`)."""
-        for key in list(self.groups):
-            events = await self._render(conn, changes, position, key)
-            if events and key in self.groups:
-                frame = sse.encode([*events, sse.checkpoint(position)])
-                self.frames_sent += 1
-                for subscriber in list(self.groups[key]):
-                    if not subscriber.offer(frame, position):
-                        self._discard(key, subscriber)  # dropped (too slow) or closing
+        """One frame per group, covering `changes` (cut at `position`).
+
+        Every group is rendered in the same snapshot (see `_render` for the changes it
+        folds in), and frames are handed out before that read-only transaction ends: the
+        streams write while the COMMIT travels."""
+        if self._per_event:
+            for key in list(self.groups):
+                self._offer(key, await self._render(conn, changes, position, key), position)
+            return
+        async with snapshot(conn) as at:
+            if at > position:
+                changes = changes + await read_changes(
+                    conn, after=position, until=at, channel=self.channel, limit=self.max_replay
+                )
+            net = net_changes(changes)
+            for key in list(self.groups):
+                self._offer(key, await self.view.render_changes(conn, net, key), position)
+
+    def _offer(self, key: str, events: list[str], position: int) -> None:
+        """One frame of `events` to every subscriber of group `key`."""
+        if not events or key not in self.groups:
+            return
+        frame = sse.encode([*events, sse.checkpoint(position)])
+        self.frames_sent += 1
+        for subscriber in list(self.groups[key]):
+            if not subscriber.offer(frame, position):
+                self._discard(key, subscriber)  # dropped (too slow) or closing
 
     async def _admit(self, conn: AsyncConnection[Any], joins: list[_Join], position: int) -> None:
         """Catch joining streams up to `position`, then make them subscribers.

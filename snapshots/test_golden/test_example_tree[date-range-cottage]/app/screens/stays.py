@@ -19,7 +19,7 @@ the month it shows, which redraws the calendar and the list when stays change el
 """
 import calendar
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from app import sse as stream_events
 from app.core.forms import field_errors, parse_id, today
+from app.core.live import Since, live_stream
 from app.db import Conn
 from app.realtime import NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
@@ -275,25 +276,10 @@ async def _screen(conn: Conn, first: date) -> dict[str, Any]:
     }
 
 
-async def _stream_position(conn: Conn) -> int:
-    """The newest change already committed, read before anything else the request reads:
-    the page's stream starts after it. (A change committed between this read and the
-    page's own reads is drawn and also sent by the stream: redrawing is idempotent.)"""
-    return await current_watermark(conn)
-
-
-Since = Annotated[int, Depends(_stream_position)]
-
-
 def _live(request: Request, first: date, since: int) -> dict[str, Any]:
     """Where the page's stream starts, for which month, and how it retries (_live.html)."""
     query = {"month": f"{first:%Y-%m}", "since": since}
-    settings = get_realtime(request).settings
-    return {
-        "url": f"{LIVE_PATH}?{urlencode(query)}",
-        "retry_ms": settings.realtime_retry_interval_ms,
-        "retry_max_wait_ms": settings.realtime_retry_max_wait_ms,
-    }
+    return live_stream(request, LIVE_PATH, query)
 
 
 def _restream(live: dict[str, Any]) -> DatastarEvent:

@@ -13,6 +13,15 @@ class Settings(BaseSettings):
     database_url: str
     pool_min_size: int = 1
     pool_max_size: int = 10
+    # A query running longer is cancelled by PostgreSQL (the request gets an error, the
+    # connection goes back to the pool): no request can hold a connection for long.
+    statement_timeout_ms: int = 10_000
+
+    # --- request limits (app/core/limits.py) ---
+    max_body_bytes: int = 1_048_576  # forms and JSON signals
+    max_query_value_chars: int = 8_000  # any one value in the address
+    max_search_chars: int = 200  # `?q=`: re-run on every change, a live stream's key
+    max_signal_depth: int = 32  # nesting of `?datastar=` / JSON signals
 
     # Exposes /test, the Datastar SDK conformance endpoint. Never on in production.
     test_mode: bool = False
@@ -21,7 +30,8 @@ class Settings(BaseSettings):
     # "coalesced" is the real implementation; "naive" is the benchmark baseline
     # (one unbounded queue per stream, one frame per event, no coalescing).
     realtime_mode: Literal["coalesced", "naive"] = "coalesced"
-    # A burst of writes within this window becomes one SSE frame per stream.
+    # A change after a quiet period is sent at once; changes arriving within this window
+    # after a frame are folded into the next one (a burst: ~one frame per window).
     realtime_coalesce_ms: int = 30
     # Comment line on idle streams so proxies and load balancers keep them open.
     realtime_heartbeat_s: float = 15.0
@@ -43,3 +53,19 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()  # type: ignore[call-arg]  # database_url comes from the environment
+
+
+class _TestModeFlag(BaseSettings):
+    """Only TEST_MODE, read as `Settings` reads it (so "false", "0" or "no" are off)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    test_mode: bool = False
+
+
+def test_mode(settings: Settings | None = None) -> bool:
+    """Whether /test is mounted: the given settings decide, else TEST_MODE in the
+    environment (`TEST_MODE=true make dev` serves it to the official SDK test runner)."""
+    if settings is not None:
+        return settings.test_mode
+    return _TestModeFlag().test_mode

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection, pq
+from psycopg import AsyncConnection, IsolationLevel, pq
 from psycopg.rows import tuple_row
 
 # NOTIFY channel for a realtime channel: the trigger sends an empty payload here on every
@@ -163,9 +163,17 @@ async def snapshot(conn: AsyncConnection[Any]) -> AsyncIterator[int]:
     """
     if conn.info.transaction_status != pq.TransactionStatus.IDLE:
         raise RuntimeError("snapshot() must begin the transaction: commit first")
-    async with conn.transaction():
-        await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield await current_watermark(conn)
+    # Set on the connection, so that BEGIN carries them (one round trip, not two); put
+    # back before the connection returns to its pool.
+    level, read_only = conn.isolation_level, conn.read_only
+    await conn.set_isolation_level(IsolationLevel.REPEATABLE_READ)
+    await conn.set_read_only(True)
+    try:
+        async with conn.transaction():
+            yield await current_watermark(conn)
+    finally:
+        await conn.set_isolation_level(level)
+        await conn.set_read_only(read_only)
 
 
 async def prune(conn: AsyncConnection[Any], *, keep_seconds: float) -> int:

@@ -27,11 +27,12 @@ from pydantic import ValidationError
 
 from app import sse as stream_events
 from app.core.forms import field_errors, parse_id
+from app.core.live import Since, live_stream
+from app.core.records import get_or_404
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.realtime.events import current_watermark
-from app.stores import folder
+from app.stores import folder as folder_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -49,6 +50,7 @@ from app.web import (
 
 router = APIRouter(tags=["folders"])
 
+Form = folder_store.FolderIn
 SCREEN = "folders"
 TITLE = "Folders"
 NOUN = "folder"
@@ -56,7 +58,7 @@ PATH = "/folders"
 SCREEN_ID = "folders"  # the prefix of this screen's element ids
 PARENT = "parent"  # form/record key of the parent ref
 LABEL = "name"  # form/record key of the label
-LABEL_ATTR = "name"  # the label's attribute on folder.FolderIn
+LABEL_ATTR = "name"  # the label's attribute on Form
 PAGE_SIZE = 5  # children per level page
 MAX_OPEN = 200  # open nodes the client may ask to keep open across a re-render
 MAX_DEPTH = 1000  # guards the recursive queries against a cycle already in the data
@@ -431,14 +433,6 @@ async def _respond(
     return sse(events)
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> Row:
-    record_id = parse_id(raw_id)
-    record = await folder.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
 def _gone(node_id: UUID | None = None) -> Response:
     """The node vanished (deleted elsewhere): say so, and drop it from the tree."""
     events = [toast(f"That {NOUN} no longer exists.", "error")]
@@ -450,24 +444,9 @@ def _gone(node_id: UUID | None = None) -> Response:
 # Pages (GET): each URL is a deep link and a Datastar target.
 
 
-async def _stream_position(conn: Conn) -> int:
-    """The newest change already committed, read before anything else the request reads:
-    the page's stream starts after it (a change committed in between is on the page and
-    also sent by the stream: the patches are idempotent)."""
-    return await current_watermark(conn)
-
-
-Since = Annotated[int, Depends(_stream_position)]
-
-
 def _live(request: Request, since: int) -> dict[str, Any]:
     """Where the page's stream starts, and how it retries (see _live.html)."""
-    settings = get_realtime(request).settings
-    return {
-        "url": f"{LIVE_PATH}?since={since}",
-        "retry_ms": settings.realtime_retry_interval_ms,
-        "retry_max_wait_ms": settings.realtime_retry_max_wait_ms,
-    }
+    return live_stream(request, LIVE_PATH, {"since": since})
 
 
 @router.get(PATH)
@@ -480,8 +459,8 @@ async def index(request: Request, conn: Conn, since: Since) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, since: Since, parent: str = "") -> Response:
     """The create form: a top-level node, or (with ?parent=<id>) a child of that node."""
-    parent_record = await _get_or_404(conn, parent) if parent else None
-    values = folder.new_values()
+    parent_record = await get_or_404(folder_store.get, conn, parent) if parent else None
+    values = folder_store.new_values()
     values[PARENT] = str(parent_record["id"]) if parent_record else ""
     detail = await _form(conn, values, parent=parent_record)
     if parent_record:
@@ -514,7 +493,7 @@ async def children(
     after_id = parse_id(after) if after else None
     depth = 1
     if parent is not None:
-        if await folder.get(conn, parent) is None:
+        if await folder_store.get(conn, parent) is None:
             return _gone(parent)
         depth = len(await _ancestors(conn, parent)) + 2
     level = await _level(conn, parent, depth, after=after_id)
@@ -533,7 +512,7 @@ async def children(
 
 @router.get(f"{PATH}/{{node_id}}")
 async def show(request: Request, conn: Conn, since: Since, node_id: str) -> Response:
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(folder_store.get, conn, node_id)
     return await _respond(
         request, conn, detail=await _show(conn, record), record=record,
         url=_node_url(record["id"]), title=_title(record), since=since,
@@ -545,7 +524,7 @@ async def move_form(
     request: Request, conn: Conn, since: Since, node_id: str
 ) -> Response:
     """The detail pane with the move form open (the choices are fetched only now)."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(folder_store.get, conn, node_id)
     detail = await _show(conn, record, move=await _move_choices(conn, record["id"]))
     return await _respond(
         request, conn, detail=detail, record=record, url=_node_url(record["id"]),
@@ -556,7 +535,7 @@ async def move_form(
 @router.get(f"{PATH}/{{node_id}}/rename")
 async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
     """Swap the node's row in the tree for an inline rename field."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(folder_store.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     return sse([patch(render(
@@ -567,7 +546,7 @@ async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
 @router.get(f"{PATH}/{{node_id}}/row")
 async def row(request: Request, conn: Conn, node_id: str) -> Response:
     """The node's row as it normally shows (cancels an inline rename)."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(folder_store.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     html = render(f"{SCREEN}/_name.html", n=_node(record), editing=False, refocus=True)
@@ -596,24 +575,24 @@ async def _changed(conn: Conn, record: Row, open_ids: list[UUID], message: str) 
 
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response:
-    values = folder.form_values(await request.form())
+    values = folder_store.form_values(await request.form())
     parent_id = parse_id(values[PARENT]) if values[PARENT] else None
-    parent_record = await folder.get(conn, parent_id) if parent_id else None
+    parent_record = await folder_store.get(conn, parent_id) if parent_id else None
     errors: dict[str, str] = {}
     if values[PARENT] and parent_record is None:
         errors = {"__all__": f"The parent {NOUN} no longer exists."}
     else:
         try:
-            new_id = await folder.create(conn, folder.FolderIn.model_validate(values))
+            new_id = await folder_store.create(conn, Form.model_validate(values))
         except ValidationError as exc:
             errors = field_errors(exc)
         except IntegrityError as exc:
-            errors = folder.constraint_errors(exc)
+            errors = folder_store.constraint_errors(exc)
             if not errors:
                 raise
         else:
             await conn.commit()  # durable before the browser hears of it (see _move)
-            record = await folder.get(conn, new_id)
+            record = await folder_store.get(conn, new_id)
             assert record is not None
             keep = _requested_open(opened) + ([parent_id] if parent_id else [])
             return await _changed(conn, record, keep, f"{NOUN.capitalize()} created.")
@@ -627,17 +606,17 @@ async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response
 async def rename(request: Request, conn: Conn, node_id: str) -> Response:
     """Inline rename: validated with the store's own rules for the label field."""
     record_id = parse_id(node_id)
-    record = await folder.get(conn, record_id) if record_id else None
+    record = await folder_store.get(conn, record_id) if record_id else None
     if record is None:
         return _gone(record_id)
     form = await request.form()
     raw = form.get("label")
     draft = raw if isinstance(raw, str) else ""
-    data = folder.FolderIn.model_construct()
+    data = Form.model_construct()
     error = ""
     try:
         # Only the label changes: validate that one field as the store's model would.
-        folder.FolderIn.__pydantic_validator__.validate_assignment(data, LABEL_ATTR, draft)
+        Form.__pydantic_validator__.validate_assignment(data, LABEL_ATTR, draft)
         await _rename(conn, record["id"], getattr(data, LABEL_ATTR))
         await conn.commit()
     except ValidationError as exc:
@@ -645,14 +624,14 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
         blank = not draft.strip()
         error = "This field is required." if blank else next(iter(field_errors(exc).values()))
     except IntegrityError as exc:
-        error = folder.constraint_errors(exc).get(LABEL, "")
+        error = folder_store.constraint_errors(exc).get(LABEL, "")
         if not error:
             raise
     if error:
         return sse([patch(render(
             f"{SCREEN}/_name.html", n=_node(record), editing=True, draft=draft, error=error
         ))])
-    record = await folder.get(conn, record["id"])
+    record = await folder_store.get(conn, record["id"])
     if record is None:
         return _gone(record_id)
     return sse([
@@ -668,7 +647,7 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
 async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "") -> Response:
     """Move a node under `parent` (empty: to the top level); cycles are refused."""
     record_id = parse_id(node_id)
-    record = await folder.get(conn, record_id) if record_id else None
+    record = await folder_store.get(conn, record_id) if record_id else None
     if record is None:
         return _gone(record_id)
     target = parse_id(parent) if parent else None
@@ -686,7 +665,7 @@ async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "")
         ])
     except IntegrityError:  # the new parent was deleted meanwhile
         return sse([toast(f"That {NOUN} no longer exists.", "error")])
-    record = await folder.get(conn, record["id"])
+    record = await folder_store.get(conn, record["id"])
     assert record is not None
     keep = _requested_open(opened) + ([target] if target else [])
     where = "the top level" if target is None else "its new parent"
@@ -820,7 +799,7 @@ async def _detail_patches(
         kind = changes.kinds.get(record_id, Kind.UPDATED)
         if kind is Kind.CREATED:
             continue  # no page can show a node it has not seen yet
-        record = await folder.get(conn, record_id) if kind is Kind.UPDATED else None
+        record = await folder_store.get(conn, record_id) if kind is Kind.UPDATED else None
         if record is not None:
             html = render(f"{SCREEN}/_show.html", detail=await _show(conn, record))
         else:

@@ -22,8 +22,9 @@ from psycopg import IntegrityError
 from pydantic import ValidationError
 
 from app.core.forms import field_errors, parse_id
+from app.core.records import get_or_404
 from app.db import Conn
-from app.stores import unit
+from app.stores import unit as unit_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -41,6 +42,7 @@ from app.web import (
 
 router = APIRouter(tags=["units"])
 
+Form = unit_store.UnitIn
 SCREEN = "units"
 TITLE = "Org units"
 NOUN = "unit"
@@ -48,7 +50,7 @@ PATH = "/units"
 SCREEN_ID = "units"  # the prefix of this screen's element ids
 PARENT = "from"  # form/record key of the parent ref
 LABEL = "class"  # form/record key of the label
-LABEL_ATTR = "class_"  # the label's attribute on unit.UnitIn
+LABEL_ATTR = "class_"  # the label's attribute on Form
 PAGE_SIZE = 50  # children per level page
 MAX_OPEN = 200  # open nodes the client may ask to keep open across a re-render
 MAX_DEPTH = 1000  # guards the recursive queries against a cycle already in the data
@@ -346,7 +348,7 @@ async def _form(
         "parent": parent,
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
-        "kind_choices": unit.KIND_VALUES,
+        "kind_choices": unit_store.KIND_VALUES,
     }
 
 
@@ -419,14 +421,6 @@ async def _respond(
     return sse(events)
 
 
-async def _get_or_404(conn: Conn, raw_id: str) -> Row:
-    record_id = parse_id(raw_id)
-    record = await unit.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
-
-
 def _gone(node_id: UUID | None = None) -> Response:
     """The node vanished (deleted elsewhere): say so, and drop it from the tree."""
     events = [toast(f"That {NOUN} no longer exists.", "error")]
@@ -446,8 +440,8 @@ async def index(request: Request, conn: Conn) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, parent: str = "") -> Response:
     """The create form: a top-level node, or (with ?parent=<id>) a child of that node."""
-    parent_record = await _get_or_404(conn, parent) if parent else None
-    values = unit.new_values()
+    parent_record = await get_or_404(unit_store.get, conn, parent) if parent else None
+    values = unit_store.new_values()
     values[PARENT] = str(parent_record["id"]) if parent_record else ""
     detail = await _form(conn, values, parent=parent_record)
     if parent_record:
@@ -472,7 +466,7 @@ async def children(
     after_id = parse_id(after) if after else None
     depth = 1
     if parent is not None:
-        if await unit.get(conn, parent) is None:
+        if await unit_store.get(conn, parent) is None:
             return _gone(parent)
         depth = len(await _ancestors(conn, parent)) + 2
     level = await _level(conn, parent, depth, after=after_id)
@@ -491,7 +485,7 @@ async def children(
 
 @router.get(f"{PATH}/{{node_id}}")
 async def show(request: Request, conn: Conn, node_id: str) -> Response:
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(unit_store.get, conn, node_id)
     return await _respond(
         request, conn, detail=await _show(conn, record), record=record,
         url=_node_url(record["id"]), title=_title(record),
@@ -503,7 +497,7 @@ async def move_form(
     request: Request, conn: Conn, node_id: str
 ) -> Response:
     """The detail pane with the move form open (the choices are fetched only now)."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(unit_store.get, conn, node_id)
     detail = await _show(conn, record, move=await _move_choices(conn, record["id"]))
     return await _respond(
         request, conn, detail=detail, record=record, url=_node_url(record["id"]),
@@ -514,7 +508,7 @@ async def move_form(
 @router.get(f"{PATH}/{{node_id}}/rename")
 async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
     """Swap the node's row in the tree for an inline rename field."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(unit_store.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     return sse([patch(render(
@@ -525,7 +519,7 @@ async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
 @router.get(f"{PATH}/{{node_id}}/row")
 async def row(request: Request, conn: Conn, node_id: str) -> Response:
     """The node's row as it normally shows (cancels an inline rename)."""
-    record = await _get_or_404(conn, node_id)
+    record = await get_or_404(unit_store.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     html = render(f"{SCREEN}/_name.html", n=_node(record), editing=False, refocus=True)
@@ -554,24 +548,24 @@ async def _changed(conn: Conn, record: Row, open_ids: list[UUID], message: str) 
 
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response:
-    values = unit.form_values(await request.form())
+    values = unit_store.form_values(await request.form())
     parent_id = parse_id(values[PARENT]) if values[PARENT] else None
-    parent_record = await unit.get(conn, parent_id) if parent_id else None
+    parent_record = await unit_store.get(conn, parent_id) if parent_id else None
     errors: dict[str, str] = {}
     if values[PARENT] and parent_record is None:
         errors = {"__all__": f"The parent {NOUN} no longer exists."}
     else:
         try:
-            new_id = await unit.create(conn, unit.UnitIn.model_validate(values))
+            new_id = await unit_store.create(conn, Form.model_validate(values))
         except ValidationError as exc:
             errors = field_errors(exc)
         except IntegrityError as exc:
-            errors = unit.constraint_errors(exc)
+            errors = unit_store.constraint_errors(exc)
             if not errors:
                 raise
         else:
             await conn.commit()  # durable before the browser hears of it (see _move)
-            record = await unit.get(conn, new_id)
+            record = await unit_store.get(conn, new_id)
             assert record is not None
             keep = _requested_open(opened) + ([parent_id] if parent_id else [])
             return await _changed(conn, record, keep, f"{NOUN.capitalize()} created.")
@@ -585,17 +579,17 @@ async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response
 async def rename(request: Request, conn: Conn, node_id: str) -> Response:
     """Inline rename: validated with the store's own rules for the label field."""
     record_id = parse_id(node_id)
-    record = await unit.get(conn, record_id) if record_id else None
+    record = await unit_store.get(conn, record_id) if record_id else None
     if record is None:
         return _gone(record_id)
     form = await request.form()
     raw = form.get("label")
     draft = raw if isinstance(raw, str) else ""
-    data = unit.UnitIn.model_construct()
+    data = Form.model_construct()
     error = ""
     try:
         # Only the label changes: validate that one field as the store's model would.
-        unit.UnitIn.__pydantic_validator__.validate_assignment(data, LABEL_ATTR, draft)
+        Form.__pydantic_validator__.validate_assignment(data, LABEL_ATTR, draft)
         await _rename(conn, record["id"], getattr(data, LABEL_ATTR))
         await conn.commit()
     except ValidationError as exc:
@@ -603,14 +597,14 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
         blank = not draft.strip()
         error = "This field is required." if blank else next(iter(field_errors(exc).values()))
     except IntegrityError as exc:
-        error = unit.constraint_errors(exc).get(LABEL, "")
+        error = unit_store.constraint_errors(exc).get(LABEL, "")
         if not error:
             raise
     if error:
         return sse([patch(render(
             f"{SCREEN}/_name.html", n=_node(record), editing=True, draft=draft, error=error
         ))])
-    record = await unit.get(conn, record["id"])
+    record = await unit_store.get(conn, record["id"])
     if record is None:
         return _gone(record_id)
     return sse([
@@ -626,7 +620,7 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
 async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "") -> Response:
     """Move a node under `parent` (empty: to the top level); cycles are refused."""
     record_id = parse_id(node_id)
-    record = await unit.get(conn, record_id) if record_id else None
+    record = await unit_store.get(conn, record_id) if record_id else None
     if record is None:
         return _gone(record_id)
     target = parse_id(parent) if parent else None
@@ -644,7 +638,7 @@ async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "")
         ])
     except IntegrityError:  # the new parent was deleted meanwhile
         return sse([toast(f"That {NOUN} no longer exists.", "error")])
-    record = await unit.get(conn, record["id"])
+    record = await unit_store.get(conn, record["id"])
     assert record is not None
     keep = _requested_open(opened) + ([target] if target else [])
     where = "the top level" if target is None else "its new parent"
