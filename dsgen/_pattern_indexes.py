@@ -76,3 +76,62 @@ def pattern_indexes(spec: Spec) -> list[Index]:
             if table in base and base[table].get(name) != definition:
                 out.append((table, name, definition))
     return out
+
+
+def seed_select(store: Any, columns: list[str], rows_param: str = "n") -> str | None:
+    """One `INSERT ... SELECT ... FROM generate_series` statement filling `store` (a
+    StoreView) with `%(n)s` rows for a query-plan test: the given columns and every required
+    one get values (md5 text, so substring searches are selective), the rest their
+    defaults. None when a required field has a type this cannot fill (a ref, a range too
+    small for unique values...)."""
+    names: list[str] = []
+    exprs: list[str] = []
+    wanted = set(columns)
+    for view in store.columns:
+        f = view.field
+        col = f.name.snake
+        if col in ("id", "created_at", "updated_at") or not (f.required or col in wanted):
+            continue
+        expr = _seed_expr(f)
+        if expr is None:
+            if f.required or f.unique:
+                return None
+            continue
+        names.append(col)
+        exprs.append(expr)
+    if not names:
+        return None
+    cols = ", ".join(f'"{c}"' for c in names)
+    return (f'INSERT INTO "{store.table}" ({cols}) SELECT {", ".join(exprs)} '
+            f"FROM generate_series(1, %({rows_param})s) AS g")
+
+
+def _seed_expr(f: Any) -> str | None:
+    t = f.type
+    if t in (FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.URL):
+        prefix = {FieldType.EMAIL: "u", FieldType.URL: "https://example.com/"}.get(t, "")
+        suffix = "@example.com" if t is FieldType.EMAIL else ""
+        room = (int(f.max) if f.max is not None else 255) - len(prefix) - len(suffix)
+        if room < 8 or (f.min is not None and f.min > min(room, 32)):
+            return None
+        text = f"left(md5(g::text), {min(room, 32)})"
+        return " || ".join(p for p in (prefix and f"'{prefix}'", text,
+                                       suffix and f"'{suffix}'") if p)
+    if t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
+        low = int(f.min) if f.min is not None else 0
+        high = int(f.max) if f.max is not None else low + 1_000_000
+        if f.unique:
+            return None if f.max is not None else f"{low} + g"
+        return f"{low} + g %% {max(1, high - low + 1)}"
+    if t is FieldType.BOOL:
+        return "g %% 2 = 0"
+    if t is FieldType.DATE:
+        return "date '2020-01-01' + (g %% 3650)::int"
+    if t is FieldType.DATETIME:
+        return "timestamptz '2020-01-01' + g * interval '1 minute'"
+    if t is FieldType.ENUM and f.values and not f.unique:
+        values = ", ".join("'" + v.replace("'", "''") + "'" for v in f.values)
+        return f"(ARRAY[{values}])[g %% {len(f.values)} + 1]"
+    if t is FieldType.UUID:
+        return "md5(g::text)::uuid"
+    return None

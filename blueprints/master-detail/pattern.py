@@ -7,6 +7,18 @@ def record_route(screen):
     return screen.route if screen.store is not None else None
 
 
+def view(screen):
+    """The seed statement of the screen's query-plan test (None: no such test)."""
+    from dsgen._pattern_indexes import seed_select
+
+    store = screen.store
+    if store is None or not store.fields:
+        return {"plan_seed": None, "plan_search": []}
+    search = [f.name.snake for f in screen.options.get("search") or []]
+    return {"plan_seed": seed_select(store, [store.label_field.name.snake, *search]),
+            "plan_search": search}
+
+
 def schema(db, screens):
     """Indexes for large tables: the list reads ORDER BY label, id LIMIT n, filtered by
     ILIKE '%q%' on the search fields (a trigram GIN index each, pg_trgm)."""
