@@ -12,13 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing dsgen into $(VENV) (first run only)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 # Generate the starter app (or re-render it: your edits are kept) and run it.
 demo: $(STAMP)
+	@echo "==> generating the demo app in $(DEMO)"
 	$(BIN)/dsgen new demo --dir $(DEMO) --yes
+	@echo "==> starting it: make -C $(DEMO) dev (the first run installs its dependencies)"
 	$(MAKE) -C $(DEMO) dev
 
 # Debian's Chromium for the generated apps' browser tests (installed when missing and root).
@@ -28,7 +31,7 @@ browser:
 	  else echo "install chromium (sudo apt-get install -y chromium)"; exit 1; fi; }
 
 test: $(STAMP) browser
-	$(BIN)/ruff check dsgen tests
+	$(BIN)/ruff check dsgen tests blueprints/*/pattern.py
 	$(BIN)/pytest
 
 # Only the end-to-end tier: generate each example, install it, run its own suite.
@@ -53,7 +56,7 @@ zoo-regress: $(STAMP) browser
 	$(BIN)/python -m tests.zoo regress
 
 lint: $(STAMP)
-	$(BIN)/ruff check dsgen tests
+	$(BIN)/ruff check dsgen tests blueprints/*/pattern.py
 
 # The fuzz tier's big run: N hostile or mutated specs (default 10000; the normal test run
 # takes a small seeded sample). Replay a run with the SEED it printed: make fuzz N=… SEED=….

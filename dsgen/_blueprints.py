@@ -1,10 +1,30 @@
-"""The blueprint registry: one folder per pattern, each described by its blueprint.yml."""
+"""The blueprint registry: one folder per pattern, each described by its blueprint.yml.
+
+A pattern may also carry its own Python, `pattern.py` beside the manifest (the counterpart
+of a Rails generator class). Every function in it is optional:
+
+- `view(screen) -> dict`: values the pattern's templates read, computed from the screen
+  (a `ScreenView`); they join the template context of each of its screens.
+- `schema(db, screens)`: the tables, constraints and extensions the pattern needs, declared
+  on the database backend's builder (`db.backend` names the backend; see
+  `dsgen.db.postgres.state.PatternSchema`), given the spec's screens of this pattern.
+- `record_route(screen) -> str | None`: the URL prefix under which the screen shows one
+  record of its store (ref fields elsewhere link to it), when it does.
+- `check(screen, store) -> list[str]`: problems of a screen that the manifest's option rules
+  cannot express (shown by `dsgen check`).
+
+The registry is built from folders (dsgen's own `blueprints/` first, then any extra ones),
+so a pattern, its table included, can live outside dsgen.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -70,6 +90,16 @@ class Blueprint:
 
     def option(self, name: str) -> Option | None:
         return next((o for o in self.options if o.name == name), None)
+
+    @property
+    def hooks(self) -> ModuleType | None:
+        """The pattern's `pattern.py`, imported once (None when it has none)."""
+        return _hooks(self.root)
+
+    def hook(self, name: str) -> Any:
+        """One function of the pattern's `pattern.py`, or None."""
+        hooks = self.hooks
+        return getattr(hooks, name, None) if hooks is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +178,41 @@ def load_blueprint(root: Path) -> Blueprint:
 
 
 @cache
+def _hooks(root: Path) -> ModuleType | None:
+    path = root / "pattern.py"
+    if not path.is_file():
+        return None
+    # A module name per folder, so two packs may both have a pattern called the same.
+    name = f"dsgen_pattern_{abs(hash(str(root))):x}_{root.name.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py path always loads
+        raise DsgenError(f"{path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise DsgenError(f"{path}: the pattern's hooks fail to load: "
+                         f"{type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def load_registry(*folders: Path) -> Registry:
+    """The blueprints of each folder (one sub-folder per blueprint), by id; a later folder
+    may not redefine an id an earlier one has."""
+    blueprints: dict[str, Blueprint] = {}
+    for folder in folders:
+        for manifest in sorted(Path(folder).glob("*/blueprint.yml")):
+            bp = load_blueprint(manifest.parent)
+            if bp.id in blueprints:
+                raise DsgenError(f"{manifest}: blueprint '{bp.id}' is already defined by "
+                                 f"{blueprints[bp.id].root}")
+            blueprints[bp.id] = bp
+    return Registry(dict(sorted(blueprints.items())))
+
+
+@cache
 def builtin_registry() -> Registry:
     """Every blueprint folder shipped with dsgen, by id (sorted, so output is stable)."""
-    blueprints = {}
-    for manifest in sorted(BUILTIN_DIR.glob("*/blueprint.yml")):
-        bp = load_blueprint(manifest.parent)
-        blueprints[bp.id] = bp
-    return Registry(blueprints)
+    return load_registry(BUILTIN_DIR)

@@ -117,6 +117,10 @@ def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[st
                   opt.doc or None)
     if store is not None:
         _between_options(screen, store, blueprint, path, error)
+    pattern_check = blueprint.hook("check")  # the pattern's own rules (its pattern.py)
+    if pattern_check is not None:
+        for message in pattern_check(screen, store) or ():
+            error(path, message)
 
 
 def _between_options(screen: Screen, store: Store, blueprint: Blueprint, path: str,

@@ -70,8 +70,10 @@ def _run(action):
         raise typer.Exit(exc.exit_code) from None
 
 
-def _conflict_policy(yes: bool) -> str:
-    return "markers" if yes else "abort"
+def _conflict_policy(yes: bool):
+    from dsgen._write import Conflicts
+
+    return Conflicts.MARKERS if yes else Conflicts.ABORT
 
 
 def _report(outcome, *, dry_run: bool, as_json: bool, check: bool = False) -> None:
@@ -168,8 +170,10 @@ def add_pattern(
 
 @app.command()
 def db(
-    backend: Annotated[str, typer.Option("--backend", help="postgres (Alembic revisions); "
-                                         "mongo is not available yet.")] = "postgres",
+    backend: Annotated[str | None, typer.Option("--backend", help="The database backend "
+                                                "(default: the spec's app.backend): postgres "
+                                                "(Alembic revisions); mongo is not available "
+                                                "yet.")] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="The revision's "
                                                 "message (default: from its changes).")] = None,
     allow_destructive: Annotated[bool, typer.Option("--allow-destructive", help="Emit steps "
@@ -180,15 +184,11 @@ def db(
 ) -> None:
     """Emit the next migration: the spec's stores diffed against the last revision's state."""
     from dsgen import _console
-    from dsgen._errors import UsageError
     from dsgen._project import emit_migration
 
     def run():
-        if backend != "postgres":
-            raise UsageError(f"backend '{backend}': only postgres migrations are available "
-                             "in this version of dsgen")
         return emit_migration(directory, message=message, allow_destructive=allow_destructive,
-                              dry_run=dry_run)
+                              dry_run=dry_run, backend=backend)
 
     migration = _run(run)
     if migration is None:
@@ -249,18 +249,11 @@ def blueprints_show(
 
     from dsgen import _console
     from dsgen._blueprints import builtin_registry
-    from dsgen._errors import UsageError
-    from dsgen._load import suggest
 
     def find():
-        registry = builtin_registry()
-        bp = registry.get(pattern)
-        if bp is None:
-            ids = [b.id for b in registry.patterns]
-            hint = suggest(pattern, ids)
-            raise UsageError(f"unknown pattern '{pattern}'" + (f" ({hint})" if hint else "") +
-                             f"; patterns: {', '.join(ids)}")
-        return bp
+        from dsgen._project import find_pattern
+
+        return find_pattern(builtin_registry(), pattern)
 
     bp = _run(find)
     if bp.readme.is_file():

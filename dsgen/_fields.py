@@ -60,9 +60,16 @@ def python_imports(fields: list[Field]) -> list[str]:
 # -- the generated store module: one decision per function, each unit-tested -----------
 def _literal(value) -> str:
     import json
+    from datetime import date, datetime
 
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    # repr() would say `datetime.date(2026, 1, 15)`: the generated module imports the
+    # classes (`from datetime import date`), so spell the call with them.
+    if isinstance(value, datetime):
+        return f"datetime.fromisoformat({value.isoformat()!r})".replace("'", '"')
+    if isinstance(value, date):
+        return f"date.fromisoformat({value.isoformat()!r})".replace("'", '"')
     return repr(value)
 
 
@@ -85,27 +92,57 @@ def model_annotation(field: Field) -> tuple[str, list[str]]:
         low = field.min if field.min is not None else (1 if field.required else None)
         if low:
             constraints.append(f"min_length={int(low)}")
-        if field.max is not None:
-            constraints.append(f"max_length={int(field.max)}")
+        constraints.append(f"max_length={max_length(field)}")
+        # Text keeps tabs and line breaks; a one-line value keeps tabs only.
+        validators.append("AfterValidator(plain_text)" if t is FieldType.TEXT
+                          else "AfterValidator(single_line)")
         if t is FieldType.EMAIL:
             validators.append("AfterValidator(check_email)")
         if t is FieldType.URL:
             validators.append("AfterValidator(check_http_url)")
     elif t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
-        if field.min is not None:
-            constraints.append(f"ge={field.min!r}")
-        if field.max is not None:
-            constraints.append(f"le={field.max!r}")
+        low, high = number_range(field)
+        if low is not None:
+            constraints.append(f"ge={low!r}")
+        if high is not None:
+            constraints.append(f"le={high!r}")
         if t is FieldType.FLOAT:
             constraints.append("allow_inf_nan=False")
         if t is FieldType.DECIMAL:
             constraints.extend(["max_digits=18", "decimal_places=2"])
+    elif t is FieldType.DATE:
+        validators.append("AfterValidator(in_date_range)")
     elif t is FieldType.DATETIME:
-        validators.append("AfterValidator(as_utc)")
+        validators.extend(["AfterValidator(as_utc)", "AfterValidator(in_date_range)"])
     if t is FieldType.BOOL:
         return "bool", constraints
     inner = f"{base} | None" if optional else base
     return f"Annotated[{', '.join([inner, 'Blank', *validators])}]", constraints
+
+
+# Bounds of a field's value, derived from its column: every value a form accepts fits the
+# database and the app's own maths (dates: app/core/forms.py, in_date_range).
+DEFAULT_MAX_LENGTH = {FieldType.STRING: 1_000, FieldType.TEXT: 10_000, FieldType.EMAIL: 320,
+                      FieldType.URL: 2_048}
+INT32 = (-(2**31), 2**31 - 1)  # the `integer` column
+
+
+def max_length(field: Field) -> int:
+    """The most characters a string-like field accepts: the spec's max, else the default
+    for its type (an email column is varchar(320) unless the spec says otherwise)."""
+    if field.max is not None:
+        return int(field.max)
+    return DEFAULT_MAX_LENGTH[field.type]
+
+
+def number_range(field: Field) -> tuple[float | int | None, float | int | None]:
+    """(lowest, highest) a number field accepts: the spec's min/max, within the column's
+    range for ints (decimals are bounded by max_digits, floats by being finite)."""
+    low, high = field.min, field.max
+    if field.type is FieldType.INT:
+        low = INT32[0] if low is None else max(int(low), INT32[0])
+        high = INT32[1] if high is None else min(int(high), INT32[1])
+    return low, high
 
 
 def model_default(field: Field) -> str | None:
@@ -122,21 +159,22 @@ def model_default(field: Field) -> str | None:
 
 
 def model_line(field: Field) -> str:
-    """`name: Annotation = default` for the store's input model (keywords aliased)."""
+    """`name: Annotation = default` for the store's input model (keywords and names the
+    annotations use are aliased: see Name.attr)."""
     from dsgen._names import Name
 
     name: Name = field.name
     annotation, constraints = model_annotation(field)
     default = model_default(field)
     args = list(constraints)
-    if name.py != name.snake:
+    if name.attr != name.snake:
         args.append(f"alias={_literal(name.snake)}")
     if args:
         head = [default] if default is not None else []
-        return f"{name.py}: {annotation} = Field({', '.join(head + args)})"
+        return f"{name.attr}: {annotation} = Field({', '.join(head + args)})"
     if default is not None:
-        return f"{name.py}: {annotation} = {default}"
-    return f"{name.py}: {annotation}"
+        return f"{name.attr}: {annotation} = {default}"
+    return f"{name.attr}: {annotation}"
 
 
 def form_reader(field: Field) -> str:
@@ -198,8 +236,9 @@ _IMPORTS = {
     "ConfigDict": "pydantic", "Field": "pydantic",
 }
 _FORMS = ("Blank", "as_utc", "check_email", "check_http_url", "date_value", "datetime_value",
-          "decimal_value", "form_bool", "form_list", "form_str", "json_value", "like_pattern",
-          "now", "parse_json", "text_value", "today", "uuid_list")
+          "decimal_value", "form_bool", "form_list", "form_str", "in_date_range", "json_value",
+          "like_pattern", "now", "parse_json", "plain_text", "single_line", "text_value",
+          "today", "uuid_list")
 _STDLIB = {"datetime", "decimal", "typing", "uuid"}
 
 
@@ -254,6 +293,20 @@ def import_block(code: str, extra: dict[str, list[str]] | None = None) -> str:
     for module, names in sorted((extra or {}).items()):
         sections[2].append(_from_import(module, set(names)))
     return "\n\n".join("\n".join(s) for s in sections if s)
+
+
+def store_imports(modules: list[str], width: int = 100) -> str:
+    """`from app.stores import x as x_store`, one statement per store module, sorted as ruff's
+    isort wants them. Screens refer to stores only through the `_store` alias: a store named
+    like a local of the screen module (`card`, `where`, `page`) cannot shadow or be shadowed.
+    A statement too long for the line is wrapped the way isort wraps it."""
+    out = []
+    for module in sorted(set(modules)):
+        line = f"from app.stores import {module} as {module}_store"
+        if len(line) > width:
+            line = f"from app.stores import (\n    {module} as {module}_store,\n)"
+        out.append(line)
+    return "\n".join(out)
 
 
 def sample_value(field: Field) -> str | None:

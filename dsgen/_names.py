@@ -11,6 +11,12 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*\Z")
 # Fixed rather than keyword.softkwlist, which grows with Python (3.12 adds 'type'): the
 # generated code must not depend on which Python runs dsgen.
 _SOFT_KEYWORDS = frozenset({"_", "case", "match"})
+# Names a generated store model's annotations and defaults use (types, pydantic helpers,
+# app.core.forms validators): lower-case ones can be spec field names.
+_ANNOTATION_NAMES = frozenset({
+    "list", "str", "int", "float", "bool", "dict", "date", "datetime", "as_utc", "check_email",
+    "check_http_url", "parse_json",
+})
 
 # Plurals that the suffix rules below get wrong; kept short on purpose.
 _IRREGULAR = {
@@ -85,6 +91,16 @@ class Name:
         if keyword.iskeyword(self.snake) or self.snake in _SOFT_KEYWORDS:
             return f"{self.snake}_"
         return self.snake
+
+    @property
+    def attr(self) -> str:
+        """The attribute of a field on the store's pydantic model: like `py`, and also
+        suffixed when the name is one the model's annotations use (`list`, `date`…) —
+        pydantic resolves annotations in the class namespace, where a field `date` with a
+        default would shadow the type `date`. The spec name stays the alias."""
+        if self.snake in _ANNOTATION_NAMES:
+            return f"{self.snake}_"
+        return self.py
 
     @property
     def table(self) -> str:

@@ -18,9 +18,10 @@ from dsgen import __version__
 from dsgen._assets import DATASTAR_PATH, DATASTAR_SHA256, DATASTAR_VERSION
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, DsgenError, SpecError, UnsafePathError
-from dsgen._fields import import_block
+from dsgen._fields import import_block, store_imports
 from dsgen._model import Spec
 from dsgen._views import ScreenView, StoreView, store_views
+from dsgen.db.quote import quote_ident, sql_literal
 
 TEMPLATE_SUFFIX = ".jinja"
 SHARED_DIR = Path(__file__).resolve().parent.parent / "blueprints" / "_shared"
@@ -103,20 +104,6 @@ def jinja_key(name: str, var: str) -> str:
     if keyword.iskeyword(name) or name in _JINJA_RESERVED:
         return f"{var}[{json.dumps(name)}]"
     return f"{var}.{name}"
-
-
-def sql_literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 def html_text(value: Any) -> str:
@@ -215,7 +202,7 @@ def make_environment(search_path: list[Path], *, sandboxed: bool = False) -> jin
         autoescape=False,
     )
     env.filters.update(jkey=jinja_key, py=py_literal, pyblock=py_block, pytuple=py_tuple,
-                       jstr=json_text, sql=sql_literal, ident=sql_ident, html=html_text,
+                       jstr=json_text, sql=sql_literal, ident=quote_ident, html=html_text,
                        js=js_string, json=json_text)
     env.globals["fail"] = fail
     return env
@@ -252,13 +239,14 @@ def _resolve(opt: Option, value: Any, store: StoreView | None) -> Any:
     return value
 
 
-def _pattern_tables(spec: Spec) -> list[str]:
-    """Tables the patterns need beyond the stores (wizard drafts, tab orders), by name."""
-    if spec.app.backend.value != "postgres":
-        return []
-    from dsgen._migrate import schema_state
+def _pattern_tables(spec: Spec, registry: Registry) -> list[str]:
+    """Tables the patterns need beyond the stores (their `schema` hooks), by name."""
+    from dsgen.db import find_backend
 
-    tables = schema_state(spec)["tables"]
+    backend = find_backend(spec.app.backend.value)
+    if backend is None:
+        return []
+    tables = backend.schema_state(spec, registry)["tables"]
     return sorted(n for n, t in tables.items() if not t.get("store") and not t.get("link"))
 
 
@@ -280,17 +268,29 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
     for screen in spec.screens:
         blueprint = registry.get(screen.pattern)
         store = stores.get(screen.store) if screen.store else None
-        screens.append(ScreenView(screen, store, _resolve_options(screen, blueprint, store),
-                                  icon=blueprint.icon,
+        options = _resolve_options(screen, blueprint, store)
+        screens.append(ScreenView(screen, store, options, icon=blueprint.icon,
                                   live=blueprint.live and store is not None and store.realtime))
-    detail_routes = {s.store.name.snake: s.route for s in reversed(screens)
-                     if s.pattern == "master-detail" and s.store is not None}
+        for opt in blueprint.options:  # a same-store ref a pattern walks: no cycles
+            if opt.type == "field" and opt.same_store and options.get(opt.name) is not None:
+                options[opt.name].acyclic = True
+    # The first screen that shows single records of a store is where refs to it link.
+    detail_routes: dict[str, str] = {}
+    for s in reversed(screens):
+        record_route = registry.blueprints[s.pattern].hook("record_route")
+        route = record_route(s) if record_route is not None else None
+        if route is not None and s.store is not None:
+            detail_routes[s.store.name.snake] = route
+    views = {}  # what each screen's pattern hook computes for its templates
+    for s in screens:
+        view_hook = registry.blueprints[s.pattern].hook("view")
+        views[id(s)] = dict(view_hook(s)) if view_hook is not None else {}
     for view in stores.values():
         for f in view.fields:
             if f.is_ref and not f.is_link:
                 f.ref_route = detail_routes.get(f.ref.name.snake)
     base = {
-        "pattern_tables": _pattern_tables(spec),
+        "pattern_tables": _pattern_tables(spec, registry),
         "spec": spec,
         "app": spec.app,
         "stores": list(stores.values()),
@@ -300,6 +300,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         "dsgen_version": __version__,
         "datastar": {"version": DATASTAR_VERSION, "sha256": DATASTAR_SHA256},
         "import_block": import_block,
+        "store_imports": store_imports,
     }
     jobs: list[Job] = []
     used = [b for b in registry.project] + [
@@ -311,7 +312,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
                 TEMPLATE_SUFFIX) else template
             names = _path_variables(env, path_template)
             if "screen" in names:
-                targets = [{"screen": s, "store": s.store, "options": s.options}
+                targets = [{**views[id(s)], "screen": s, "store": s.store, "options": s.options}
                            for s in screens if s.pattern == blueprint.id]
             elif "store" in names:
                 targets = [{"store": s} for s in stores.values()]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dsgen import _fields, _migrate
+from dsgen import _fields
 from dsgen._fields import TypeInfo, type_info
 from dsgen._load import IMPLICIT_FIELDS
 from dsgen._model import NOW, Field, FieldType, Screen, Spec, Store
 from dsgen._names import Name
+from dsgen.db.postgres.state import link_columns, link_table
+from dsgen.db.quote import identifier
 
 # Field types a record can be labelled by, best first.
 _LABEL_TYPES = (FieldType.STRING, FieldType.EMAIL, FieldType.ENUM, FieldType.URL)
@@ -24,9 +26,13 @@ class FieldView:
     store: StoreView
     info: TypeInfo
     ref: StoreView | None = None
-    # The URL prefix of a master-detail screen showing the referenced store, if any:
+    # The URL prefix of a screen showing single records of the referenced store (a pattern
+    # hook's `record_route`), if any:
     # lets a ref be shown as a link to the referenced record.
     ref_route: str | None = None
+    # A ref back to its own store that a pattern uses as a hierarchy or an ordering (a
+    # tree's parent, a gantt's dependencies): the store refuses a write making a cycle.
+    acyclic: bool = False
 
     # The plain attributes templates use most, forwarded from the model.
     @property
@@ -82,20 +88,20 @@ class FieldView:
     def default_is_now(self) -> bool:
         return self.field.default == NOW
 
-    # Names shared with the migrations (dsgen._migrate), so SQL and schema always agree.
+    # Names shared with the migrations (dsgen.db), so SQL and schema always agree.
     @property
     def link_table(self) -> str:
-        return _migrate.link_table(self.store.store, self.field)
+        return link_table(self.store.store, self.field)
 
     @property
     def link_owner(self) -> str:
         """The link table's column holding the owning record's id."""
-        return _migrate.link_columns(self.store.store, self.field)[0]
+        return link_columns(self.store.store, self.field)[0]
 
     @property
     def link_target(self) -> str:
         """The link table's column holding the referenced record's id."""
-        return _migrate.link_columns(self.store.store, self.field)[1]
+        return link_columns(self.store.store, self.field)[1]
 
     @property
     def alias(self) -> str:
@@ -104,13 +110,13 @@ class FieldView:
 
     @property
     def unique_constraint(self) -> str:
-        return _migrate.identifier(f"uq_{self.store.table}_{self.name.snake}")
+        return identifier(f"uq_{self.store.table}_{self.name.snake}")
 
     @property
     def fk_constraint(self) -> str:
         if self.is_link:
-            return _migrate.identifier(f"fk_{self.link_table}_{self.link_target}")
-        return _migrate.identifier(f"fk_{self.store.table}_{self.name.snake}")
+            return identifier(f"fk_{self.link_table}_{self.link_target}")
+        return identifier(f"fk_{self.store.table}_{self.name.snake}")
 
     # Code for the generated store module (decided in dsgen._fields, placed by templates).
     @property

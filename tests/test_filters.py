@@ -26,9 +26,9 @@ from dsgen._render import (
     make_environment,
     py_literal,
     render_plan,
-    sql_ident,
-    sql_literal,
 )
+from dsgen.db.quote import quote_ident as sql_ident
+from dsgen.db.quote import sql_literal
 
 NASTY = "He said \"hi\", it's a \\ {{ x }} {% if %} {# c #} </script> & <b> a\nb\u2028c\td"
 STRINGS = [NASTY, "", "plain", "'", '"', "\\", "\\'", "}}", "\u2029\x00\x1f", "é ✓ 😀"]
@@ -73,7 +73,7 @@ def test_sql_literal_round_trips(db, text):
 
 
 @pytest.mark.parametrize(("value", "literal"), [
-    (None, "NULL"), (True, "TRUE"), (False, "FALSE"), (3, "3"), (2.5, "2.5"),
+    (None, "NULL"), (True, "true"), (False, "false"), (3, "3"), (2.5, "2.5"),
     ("it's", "'it''s'"), ("a\\b", "'a\\b'"),
 ])
 def test_sql_literal_constants(value, literal):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from dsgen._blueprints import builtin_registry
 from dsgen._load import parse_spec
 from dsgen._migrate import (
-    TAB_ORDERS,
     CreateTable,
     DestructiveMigrationError,
     MigrationError,
@@ -28,6 +28,8 @@ stores:
 """
 MASTER_DETAIL = "  contacts: {pattern: master-detail, store: contact}\n"
 TABS = "  settings: {pattern: tabs, tabs: [{name: people, screen: contacts}], reorder: true}\n"
+
+TAB_ORDERS = builtin_registry().get("tabs").hooks.TAB_ORDERS  # the pattern's own table
 
 
 def spec(screens: str, stores: str = STORES) -> Spec:

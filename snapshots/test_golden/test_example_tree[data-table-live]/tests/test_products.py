@@ -25,7 +25,7 @@ from app.screens.products import (
     _stream_key,
     page_query,
 )
-from tests.conftest import DATASTAR, count, insert
+from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, signals_of
 
 PATH = "/products"
@@ -64,7 +64,7 @@ def seed(db, n: int, start: int = 0) -> list[dict[str, Any]]:
     rows = []
     for i in range(start, start + n):
         row = values(i, refs)
-        rows.append({**row, "id": insert(db, TABLE, **row), "i": i})
+        rows.append({**row, "id": make(db, TABLE, **row), "i": i})
     return rows
 
 
@@ -178,7 +178,7 @@ def test_page_renders_the_first_page_on_the_server(client, db):
     response = client.get(PATH)
 
     assert response.status_code == 200
-    assert response.headers["vary"] == "Datastar-Request"
+    assert "Datastar-Request" in response.headers["vary"].split(", ")
     assert row_ids(response.text) == ordered_ids(db, "")[:PAGE_SIZE]
     assert link(response.text, "prev") is None
     assert link(response.text, "next") is not None
@@ -346,8 +346,8 @@ def test_detail_row_shows_the_record(client, db):
 def test_csv_export_is_quoted_and_formula_safe(client, db):
     rows = seed(db, 3)
     refs = ref_pools(db, 100)
-    formula = insert(db, TABLE, **{**values(10, refs), "name": '=HYPERLINK("http://x")'})
-    quotes = insert(db, TABLE, **{**values(11, refs), "name": 'He said "hi",\nthen left'})
+    formula = make(db, TABLE, **{**values(10, refs), "name": '=HYPERLINK("http://x")'})
+    quotes = make(db, TABLE, **{**values(11, refs), "name": 'He said "hi",\nthen left'})
     # A spreadsheet must not run the first; the second must come back as it was.
     tricky = {formula: "'=HYPERLINK(\"http://x\")", quotes: 'He said "hi",\nthen left'}
 

@@ -2,13 +2,18 @@
 starts from empty tables (TRUNCATE is far faster than re-creating the database). Browser
 tests share one uvicorn server and one headless Chromium for the whole session."""
 
+import itertools
+import json
 import os
 import shutil
 import socket
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +85,116 @@ def insert(db: psycopg.Connection[Any], table: str, **values: Any) -> str:
     row = db.execute(query, tuple(values.values())).fetchone()
     assert row is not None
     return str(row["id"])
+
+
+# The sample-data factory: every store's columns as a valid row needs them (from dsgen.yaml).
+# `make` inserts a valid row; `sample` gives one column's next value. Every pattern's tests
+# build their rows through these, so `unique`, `required`, bounds, enum values and refs are
+# honoured in one place.
+@dataclass(frozen=True)
+class Col:
+    name: str
+    type: str
+    required: bool = False
+    unique: bool = False  # alone or in a unique index: a default would repeat, so fill it
+    low: float | None = None
+    high: float | None = None
+    values: tuple[str, ...] = ()
+    ref: str | None = None
+
+
+COLUMNS: dict[str, tuple[Col, ...]] = {
+    "rooms": (
+        Col("name", "string", required=True, high=80),
+        Col("floor", "int", low=0, high=20),
+    ),
+    "bookings": (
+        Col("room", "ref", required=True, ref="rooms"),
+        Col("guest", "string", required=True, high=120),
+        Col("email", "email"),
+        Col("starts", "date", required=True),
+        Col("ends", "date", required=True),
+        Col("class", "enum", values=["standard", "suite & spa"]),
+        Col("from", "string"),
+        Col("notes", "text"),
+    ),
+}
+_SEQUENCE = itertools.count(1)
+_TEXT = "Ada <b>&</b> {{ 7*7 }}"  # markup and braces: tests check they come back escaped
+
+
+def _fit(text: str, col: Col, n: int) -> str:
+    """Text made unique by n, within the column's length bounds."""
+    tag = _base36(n)
+    if col.high is not None and len(text) > col.high:
+        text = text[-int(col.high):] if col.high >= len(tag) else tag[-int(col.high):]
+    if col.low is not None and len(text) < col.low:
+        text += "x" * (int(col.low) - len(text))
+    return text
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if not n:
+            return out
+
+
+def sample(table: str, column: str) -> str:
+    """The next valid value of one column, as a form would submit it: a per-call sequence, so
+    two samples of a unique column differ."""
+    col = next(c for c in COLUMNS[table] if c.name == column)
+    return _value(col, next(_SEQUENCE))
+
+
+def _value(col: Col, n: int) -> str:
+    if col.type in ("string", "text"):
+        return _fit(f"{_TEXT} {_base36(n)}", col, n)
+    if col.type == "email":
+        return f"ada{n}@example.com"
+    if col.type == "url":
+        return f"https://example.com/ada/{n}"
+    if col.type in ("int", "float", "decimal"):
+        low = col.low if col.low is not None else 0
+        high = col.high if col.high is not None else low + 1_000_000
+        span = int(high - low)
+        value = low + (n % (span + 1) if span >= 0 else 0)
+        if col.type == "int":
+            value = int(value) if float(value).is_integer() else int(value) + 1
+            return str(min(value, int(high)))
+        return f"{value:.2f}"
+    if col.type == "bool":
+        return "true"
+    if col.type == "date":
+        return (date(2024, 1, 1) + timedelta(days=n % 3000)).isoformat()
+    if col.type == "datetime":
+        return (datetime(2024, 1, 1, 9, 30, tzinfo=UTC) + timedelta(hours=n)).isoformat()
+    if col.type == "enum":
+        return col.values[0]
+    if col.type == "json":
+        return json.dumps({"source": "test", "n": n})
+    if col.type == "uuid":
+        return str(uuid.UUID(int=n))
+    raise ValueError(f"no sample for a {col.type} column")
+
+
+def make(db: psycopg.Connection[Any], table: str, **values: Any) -> str:
+    """Insert one valid row and return its id: the given values, and for every other required
+    or unique column a fresh sample (a sequence: unique columns never collide, not even on a
+    default); a required ref gets a new referenced row."""
+    row: dict[str, Any] = {}
+    for col in COLUMNS[table]:
+        if col.name in values or not (col.required or col.unique):
+            continue
+        if col.ref is not None:
+            if col.required and col.ref != table:
+                row[col.name] = make(db, col.ref)
+            continue
+        row[col.name] = _value(col, next(_SEQUENCE))
+    return insert(db, table, **{**row, **values})
 
 
 def ready(page: Any) -> None:
@@ -156,6 +271,10 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+def _csp_violation(msg: Any) -> bool:
+    return msg.type == "error" and "Content Security Policy" in msg.text
+
+
 @pytest.fixture
 def page(browser: Any, live_server: str, db: psycopg.Connection[Any]) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server)
@@ -163,6 +282,8 @@ def page(browser: Any, live_server: str, db: psycopg.Connection[Any]) -> Iterato
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Anything the Content-Security-Policy blocked is a bug too (app/core/security.py).
+    page.on("console", lambda msg: errors.append(msg.text) if _csp_violation(msg) else None)
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

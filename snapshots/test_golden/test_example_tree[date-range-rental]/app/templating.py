@@ -10,6 +10,8 @@ from urllib.parse import urlencode, urlsplit
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from app.core.security import csp_nonce
+from app.delivery import static_url
 from app.registry import APP_TITLE, NAV_ITEMS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -53,12 +55,6 @@ def js_str(value: Any) -> Markup:
     return Markup("'" + html.replace('"', "&#34;") + "'")  # noqa: S704 - escaped above
 
 
-def csp_nonce() -> str:
-    """The request's Content-Security-Policy nonce for inline scripts; none yet (the security
-    middleware replaces this global when it sets a CSP)."""
-    return ""
-
-
 def with_query(path: str, q: str) -> str:
     return f"{path}?{urlencode({'q': q})}" if q else path
 
@@ -73,7 +69,11 @@ templates.env.filters.update(
     js_str=js_str,
 )
 templates.env.globals.update(
-    app_title=APP_TITLE, nav_items=NAV_ITEMS, with_query=with_query, csp_nonce=csp_nonce
+    app_title=APP_TITLE,
+    nav_items=NAV_ITEMS,
+    with_query=with_query,
+    csp_nonce=csp_nonce,
+    static_url=static_url,
 )
 
 

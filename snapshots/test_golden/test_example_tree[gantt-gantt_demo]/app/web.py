@@ -5,12 +5,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from datastar_py.consts import ElementPatchMode
-from datastar_py.fastapi import DatastarResponse, read_signals
+from datastar_py.fastapi import DatastarResponse
 from datastar_py.fastapi import ServerSentEventGenerator as SSE
 from datastar_py.sse import DatastarEvent
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from app.core.config import get_settings
+from app.core.limits import parse_signals
 from app.registry import APP_TITLE, SPEC_SIGNALS
 from app.templating import render, templates
 
@@ -34,12 +36,19 @@ async def require_datastar(request: Request) -> None:
 
 
 async def client_signals(request: Request) -> dict[str, Any]:
-    """The signals Datastar sent (GET/DELETE: ?datastar=…, others: JSON body); {} if none."""
-    try:
-        signals = await read_signals(request)
-    except ValueError:  # malformed JSON from a hand-made request
+    """The signals Datastar sent (GET/DELETE: ?datastar=…, others: JSON body); {} if none
+    or not readable (malformed, nested too deeply, holding a NUL: app/core/limits.py)."""
+    depth = _signal_depth(request)
+    if request.method in ("GET", "DELETE"):
+        return parse_signals(request.query_params.get("datastar", ""), depth)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return {}
-    return signals if isinstance(signals, dict) else {}
+    return parse_signals(await request.body(), depth)
+
+
+def _signal_depth(request: Request) -> int:
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    return int(settings.max_signal_depth)
 
 
 def is_mounted(signals: dict[str, Any], screen: str, q: str) -> bool:
@@ -170,5 +179,6 @@ def screen_events(html: str, *, screen: str, q: str, selected_id: str) -> list[D
         patch(html),
         patch(render("_nav.html", active=screen)),
         patch(render("_crumb.html", active=screen)),
+        patch(render("_tabbar.html", active=screen)),
         patch_signals({"view": {"screen": screen, "q": q}, "_selectedId": selected_id}),
     ]

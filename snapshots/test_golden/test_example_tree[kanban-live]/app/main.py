@@ -3,33 +3,37 @@ pages."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from app.core.config import Settings, get_settings, test_mode
+from app.core.limits import Refused, RequestLimits, refusal
+from app.core.security import SecurityHeaders, csp_nonce, security_headers
 from app.db import create_pool
+from app.delivery import STATIC_DIR, CachedStatic, Compress
 from app.realtime import Realtime
 from app.realtime.asgi import RealtimeStreams
 from app.registry import HOME_URL
 from app.screens import REALTIME_VIEWS, ROUTERS, STREAM_ROUTES
 from app.web import is_datastar, page, sse, toast
 
-STATIC_DIR = Path(__file__).parent / "static"
-
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    def current_settings() -> Settings:
+        # Read when first needed: importing this module must not need DATABASE_URL.
+        return settings or get_settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        config = settings or get_settings()
+        config = current_settings()
         pool = create_pool(config)
         await pool.open(wait=True)
         realtime = Realtime(config, pool, REALTIME_VIEWS)
         await realtime.start()
         app.state.pool = pool
+        app.state.settings = config
         app.state.realtime = realtime
         try:
             yield
@@ -38,7 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await pool.close()
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Outermost last: the headers wrap even a refusal of the limits layer; gzip sits inside.
+    app.add_middleware(Compress)
+    app.add_middleware(RequestLimits, settings=current_settings)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
     if test_mode(settings):  # /test: the SDK conformance endpoint, never in production
@@ -64,15 +72,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if exc.status_code == 404 and is_datastar(request):
             # Datastar ignores non-200 bodies: say it with a toast instead.
             return sse([toast("That record no longer exists.", "error")])
+        if isinstance(exc, Refused):  # a request limit, met while a route read its body
+            return refusal(request.scope, exc.status, exc.message)
         return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette answers this outside every middleware: the headers are set here.
+        return PlainTextResponse(
+            "Something went wrong on our side. Please try again.",
+            status_code=500,
+            headers=security_headers(csp_nonce() or "none"),
+        )
 
     return app
 
 
-def create_asgi(settings: Settings | None = None) -> RealtimeStreams:
+def create_asgi(settings: Settings | None = None) -> SecurityHeaders:
     """The app as served: realtime streams are answered in front of FastAPI (lighter per
-    open stream, see app/realtime/asgi.py); everything else goes to `create_app`'s app."""
-    return RealtimeStreams(create_app(settings), STREAM_ROUTES)
+    open stream, see app/realtime/asgi.py); everything else goes to `create_app`'s app.
+    The streams get the same security headers and request limits."""
+    app = create_app(settings)
+    return SecurityHeaders(
+        RequestLimits(
+            RealtimeStreams(app, STREAM_ROUTES), settings=lambda: settings or get_settings()
+        )
+    )
 
 
 app = create_asgi()

@@ -21,7 +21,12 @@ def create_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection[DictR
         # Autocommit: a plain query commits at once, and `async with conn.transaction()`
         # is a real transaction (not a savepoint of an implicit one that would commit only
         # after the response has streamed, letting the browser see uncommitted changes).
-        kwargs={"row_factory": dict_row, "autocommit": True},
+        kwargs={
+            "row_factory": dict_row,
+            "autocommit": True,
+            # Set on the server session at connect: a runaway query is cancelled.
+            "options": f"-c statement_timeout={int(settings.statement_timeout_ms)}",
+        },
         connection_class=AsyncConnection[DictRow],
         open=False,
     )

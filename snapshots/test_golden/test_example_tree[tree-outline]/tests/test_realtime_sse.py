@@ -193,13 +193,13 @@ def test_changes_fold_to_one_kind_per_record() -> None:
 def test_writes_to_folder_are_logged_in_commit_order(
     db: psycopg.Connection[Any],
 ) -> None:
-    from tests.conftest import insert
+    from tests.conftest import make
 
     db.execute("DELETE FROM realtime_events")
     # The first row is deleted before the second is written: the samples may be unique.
-    first = insert(db, "folders", **{"name": "Ada <b>&</b> {{ 7*7 }}", "notes": "Ada <b>&</b> {{ 7*7 }}", })
+    first = make(db, "folders", **{"name": "Ada <b>&</b> {{ 7*7 }}", "notes": "Ada <b>&</b> {{ 7*7 }}", })
     db.execute('DELETE FROM "folders" WHERE id = %s', (first,))
-    second = insert(db, "folders", **{"name": "Ada <b>&</b> {{ 7*7 }}", "notes": "Ada <b>&</b> {{ 7*7 }}", })
+    second = make(db, "folders", **{"name": "Ada <b>&</b> {{ 7*7 }}", "notes": "Ada <b>&</b> {{ 7*7 }}", })
     rows = db.execute(
         "SELECT channel, op, record_id::text AS record FROM realtime_events ORDER BY id"
     ).fetchall()

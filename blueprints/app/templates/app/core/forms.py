@@ -10,7 +10,20 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, ValidationError
 
+from app.core.limits import json_depth
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# C0 controls and DEL, but tab; text also keeps line breaks. NUL never gets this far
+# (app/core/limits.py refuses it for the whole request: PostgreSQL text cannot hold it).
+_CONTROL_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_MESSAGE = "Remove the control characters (invisible characters such as ESC)."
+# Dates a form may hold: what PostgreSQL, Python's `date` and the app's date maths (a
+# gantt window pads a task by weeks and rounds to whole months) all handle.
+EARLIEST_DATE = date(1000, 1, 1)
+LATEST_DATE = date(9899, 12, 31)
+MAX_JSON_CHARS = 100_000
+MAX_JSON_DEPTH = 32
 
 
 def blank_to_none(value: Any) -> Any:
@@ -22,6 +35,30 @@ def blank_to_none(value: Any) -> Any:
 
 # Annotate every optional field with this, so "" from an empty input becomes None.
 Blank = BeforeValidator(blank_to_none)
+
+
+def single_line(value: str | None) -> str | None:
+    if value is not None and _CONTROL_LINE.search(value):
+        raise ValueError(_CONTROL_MESSAGE)
+    return value
+
+
+def plain_text(value: str | None) -> str | None:
+    if value is not None and _CONTROL_TEXT.search(value):
+        raise ValueError(_CONTROL_MESSAGE)
+    return value
+
+
+def in_date_range(value: date | None) -> date | None:
+    """A date (or datetime) within EARLIEST_DATE..LATEST_DATE."""
+    if value is None:
+        return None
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(
+            f"Enter a date between the years {EARLIEST_DATE.year} and {LATEST_DATE.year}."
+        )
+    return value
 
 
 def check_email(value: str | None) -> str | None:
@@ -47,10 +84,17 @@ def check_http_url(value: str | None) -> str | None:
 def parse_json(value: Any) -> Any:
     if not isinstance(value, str):
         return value
+    if len(value) > MAX_JSON_CHARS:
+        raise ValueError(f"Use at most {MAX_JSON_CHARS:,} characters.")
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"Enter valid JSON nested at most {MAX_JSON_DEPTH} levels deep.")
     try:
-        return json.loads(value)
+        parsed = json.loads(value)
     except ValueError as exc:
         raise ValueError(f"Enter valid JSON ({exc})."[:200]) from None
+    if "\\u0000" in json.dumps(parsed):  # jsonb cannot hold NUL
+        raise ValueError("Enter JSON without NUL characters (\\u0000).")
+    return parsed
 
 
 def as_utc(value: datetime | None) -> datetime | None:

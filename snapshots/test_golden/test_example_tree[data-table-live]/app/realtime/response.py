@@ -12,6 +12,7 @@ from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from app.core.limits import strict_int
 from app.realtime.hub import HEARTBEAT, Feed
 from app.realtime.subscriber import State, Subscriber, UnboundedSubscriber
 
@@ -29,8 +30,8 @@ def resume_point(request: Request) -> int | None:
     rendered at. Neither (or garbage): None, the client gets a full re-render.
     """
     for raw in (request.headers.get("last-event-id"), request.query_params.get("since")):
-        if raw is not None and raw.strip().isdigit():
-            return int(raw)
+        if (position := strict_int(raw)) is not None:
+            return position
     return None
 
 

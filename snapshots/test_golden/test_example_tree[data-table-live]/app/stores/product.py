@@ -5,9 +5,10 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, form_str, like_pattern, text_value
+from app.core.forms import Blank, form_str, like_pattern, plain_text, single_line, text_value
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -19,11 +20,11 @@ class ProductIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: Annotated[str, Blank] = Field(min_length=1, max_length=120)
-    sku: Annotated[str | None, Blank] = Field(None, max_length=40)
-    stock: Annotated[int | None, Blank] = Field(None, ge=0)
+    name: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=120)
+    sku: Annotated[str | None, Blank, AfterValidator(single_line)] = Field(None, max_length=40)
+    stock: Annotated[int | None, Blank] = Field(None, ge=0, le=2147483647)
     status: Annotated[Literal["draft", "active", "archived"] | None, Blank] = "draft"
-    notes: Annotated[str | None, Blank] = None
+    notes: Annotated[str | None, Blank, AfterValidator(plain_text)] = Field(None, max_length=10000)
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -185,7 +186,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "uq_products_sku":
         return {"sku": "Another product already uses this value."}

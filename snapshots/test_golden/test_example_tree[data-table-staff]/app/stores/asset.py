@@ -15,13 +15,16 @@ from app.core.forms import (
     datetime_value,
     form_list,
     form_str,
+    in_date_range,
     json_value,
     like_pattern,
     now,
     parse_json,
+    single_line,
     text_value,
     uuid_list,
 )
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -33,11 +36,11 @@ class AssetIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    tag: Annotated[str, Blank] = Field(min_length=1, max_length=40)
+    tag: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=40)
     class_: Annotated[Literal["laptop", "desk & chair", "phone"] | None, Blank] = Field("laptop", alias="class")
-    from_: Annotated[str | None, Blank] = Field(None, alias="from")
+    from_: Annotated[str | None, Blank, AfterValidator(single_line)] = Field(None, max_length=1000, alias="from")
     weight: Annotated[float | None, Blank] = Field(None, ge=0, allow_inf_nan=False)
-    bought: Annotated[datetime | None, Blank, AfterValidator(as_utc)] = None
+    bought: Annotated[datetime | None, Blank, AfterValidator(as_utc), AfterValidator(in_date_range)] = None
     serial: Annotated[UUID | None, Blank] = None
     spec: Annotated[Any, BeforeValidator(parse_json), Blank] = None
     holder: Annotated[UUID | None, Blank] = None
@@ -265,7 +268,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "uq_assets_tag":
         return {"tag": "Another asset already uses this value."}

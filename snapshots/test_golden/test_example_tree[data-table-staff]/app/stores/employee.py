@@ -16,9 +16,13 @@ from app.core.forms import (
     decimal_value,
     form_bool,
     form_str,
+    in_date_range,
     like_pattern,
+    plain_text,
+    single_line,
     text_value,
 )
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -30,14 +34,14 @@ class EmployeeIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: Annotated[str, Blank] = Field(min_length=1, max_length=120)
-    email: Annotated[str | None, Blank, AfterValidator(check_email)] = None
+    name: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=120)
+    email: Annotated[str | None, Blank, AfterValidator(single_line), AfterValidator(check_email)] = Field(None, max_length=320)
     team: Annotated[UUID | None, Blank] = None
     level: Annotated[Literal["junior", "senior", "lead & staff"] | None, Blank] = "junior"
     salary: Annotated[Decimal | None, Blank] = Field(None, ge=0, max_digits=18, decimal_places=2)
-    started: Annotated[date | None, Blank] = None
+    started: Annotated[date | None, Blank, AfterValidator(in_date_range)] = None
     remote: bool = False
-    notes: Annotated[str | None, Blank] = None
+    notes: Annotated[str | None, Blank, AfterValidator(plain_text)] = Field(None, max_length=10000)
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -224,7 +228,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "uq_employees_email":
         return {"email": "Another employee already uses this value."}

@@ -8,7 +8,18 @@ from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, check_email, date_value, form_str, like_pattern, text_value
+from app.core.forms import (
+    Blank,
+    check_email,
+    date_value,
+    form_str,
+    in_date_range,
+    like_pattern,
+    plain_text,
+    single_line,
+    text_value,
+)
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -21,13 +32,13 @@ class BookingIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     room: Annotated[UUID, Blank]
-    guest: Annotated[str, Blank] = Field(min_length=1, max_length=120)
-    email: Annotated[str | None, Blank, AfterValidator(check_email)] = None
-    starts: Annotated[date, Blank]
-    ends: Annotated[date, Blank]
+    guest: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=120)
+    email: Annotated[str | None, Blank, AfterValidator(single_line), AfterValidator(check_email)] = Field(None, max_length=320)
+    starts: Annotated[date, Blank, AfterValidator(in_date_range)]
+    ends: Annotated[date, Blank, AfterValidator(in_date_range)]
     class_: Annotated[Literal["standard", "suite & spa"] | None, Blank] = Field("standard", alias="class")
-    from_: Annotated[str | None, Blank] = Field(None, alias="from")
-    notes: Annotated[str | None, Blank] = None
+    from_: Annotated[str | None, Blank, AfterValidator(single_line)] = Field(None, max_length=1000, alias="from")
+    notes: Annotated[str | None, Blank, AfterValidator(plain_text)] = Field(None, max_length=10000)
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -215,7 +226,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "fk_bookings_room":
         return {"room": "That room no longer exists."}

@@ -5,9 +5,10 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, form_str, like_pattern, text_value
+from app.core.forms import Blank, form_str, like_pattern, single_line, text_value
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -17,7 +18,7 @@ class RoomIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: Annotated[str, Blank] = Field(min_length=1, max_length=80)
+    name: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=80)
     floor: Annotated[int | None, Blank] = Field(None, ge=0, le=20)
 
 
@@ -156,6 +157,8 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     return {}
 

@@ -6,9 +6,19 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, date_value, form_bool, form_str, like_pattern, text_value
+from app.core.forms import (
+    Blank,
+    date_value,
+    form_bool,
+    form_str,
+    in_date_range,
+    like_pattern,
+    single_line,
+    text_value,
+)
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -18,9 +28,9 @@ class StayIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    guest: Annotated[str, Blank] = Field(min_length=1, max_length=80)
-    from_: Annotated[date, Blank] = Field(alias="from")
-    end: Annotated[date, Blank]
+    guest: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=80)
+    from_: Annotated[date, Blank, AfterValidator(in_date_range)] = Field(alias="from")
+    end: Annotated[date, Blank, AfterValidator(in_date_range)]
     party: Annotated[int | None, Blank] = Field(2, ge=1, le=8)
     paid: bool = False
 
@@ -181,6 +191,8 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     return {}
 

@@ -20,12 +20,16 @@ from app.core.forms import (
     form_bool,
     form_list,
     form_str,
+    in_date_range,
     json_value,
     like_pattern,
     parse_json,
+    plain_text,
+    single_line,
     text_value,
     uuid_list,
 )
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -39,17 +43,17 @@ class RentalIn(BaseModel):
 
     price: Annotated[Decimal | None, Blank] = Field(None, ge=0, max_digits=18, decimal_places=2)
     unit: Annotated[UUID | None, Blank] = None
-    first_day: Annotated[date | None, Blank] = None
-    return_: Annotated[date, Blank] = Field(alias="return")
+    first_day: Annotated[date | None, Blank, AfterValidator(in_date_range)] = None
+    return_: Annotated[date, Blank, AfterValidator(in_date_range)] = Field(alias="return")
     class_: Annotated[Literal["a'b", "c\"d", "<e>"], Blank] = Field(alias="class")
-    reference: Annotated[str, Blank] = Field(min_length=1, max_length=40)
-    contact: Annotated[str | None, Blank, AfterValidator(check_email)] = None
+    reference: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=40)
+    contact: Annotated[str | None, Blank, AfterValidator(single_line), AfterValidator(check_email)] = Field(None, max_length=320)
     handled_by: Annotated[UUID, Blank]
     extras: list[UUID] = []
     meta: Annotated[Any, BeforeValidator(parse_json), Blank] = None
     insured: bool = False
-    due: Annotated[datetime | None, Blank, AfterValidator(as_utc)] = None
-    items: Annotated[str | None, Blank] = None
+    due: Annotated[datetime | None, Blank, AfterValidator(as_utc), AfterValidator(in_date_range)] = None
+    items: Annotated[str | None, Blank, AfterValidator(plain_text)] = Field(None, max_length=10000)
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -306,7 +310,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "uq_rentals_reference":
         return {"reference": "Another rental already uses this value."}

@@ -8,7 +8,17 @@ from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, as_utc, datetime_value, form_str, like_pattern, text_value
+from app.core.forms import (
+    Blank,
+    as_utc,
+    datetime_value,
+    form_str,
+    in_date_range,
+    like_pattern,
+    single_line,
+    text_value,
+)
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -18,9 +28,9 @@ class ShiftIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    class_: Annotated[str, Blank] = Field(min_length=1, alias="class")
-    from_: Annotated[datetime, Blank, AfterValidator(as_utc)] = Field(alias="from")
-    end: Annotated[datetime | None, Blank, AfterValidator(as_utc)] = None
+    class_: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=1000, alias="class")
+    from_: Annotated[datetime, Blank, AfterValidator(as_utc), AfterValidator(in_date_range)] = Field(alias="from")
+    end: Annotated[datetime | None, Blank, AfterValidator(as_utc), AfterValidator(in_date_range)] = None
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -165,6 +175,8 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     return {}
 

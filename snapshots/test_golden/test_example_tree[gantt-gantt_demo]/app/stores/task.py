@@ -6,18 +6,21 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.forms import (
     Blank,
     date_value,
     form_list,
     form_str,
+    in_date_range,
     like_pattern,
+    single_line,
     text_value,
     today,
     uuid_list,
 )
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -27,10 +30,10 @@ class TaskIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    title: Annotated[str, Blank] = Field(min_length=1, max_length=200)
-    starts: Annotated[date, Blank]
-    ends: Annotated[date, Blank]
-    owner: Annotated[str | None, Blank] = Field(None, max_length=80)
+    title: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=200)
+    starts: Annotated[date, Blank, AfterValidator(in_date_range)]
+    ends: Annotated[date, Blank, AfterValidator(in_date_range)]
+    owner: Annotated[str | None, Blank, AfterValidator(single_line)] = Field(None, max_length=80)
     depends_on: list[UUID] = []
 
 
@@ -174,6 +177,38 @@ async def _set_depends_on(
         )
 
 
+# Writes that could close a cycle take turns (until their transaction ends), so two
+# concurrent writes cannot each pass the check against the other's old value.
+RULES_LOCK = "dsgen-acyclic:tasks"
+
+
+async def _check_rules(
+    conn: AsyncConnection[DictRow], record_id: UUID, data: TaskIn
+) -> None:
+    """Refuse a write that would make a task its own ancestor (a cycle)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", {"lock": RULES_LOCK})
+    if data.depends_on:
+        # Everything the new depends_on lead to, transitively (UNION: ends on old cycles).
+        cur = await conn.execute(
+            """
+            WITH RECURSIVE reach("id") AS (
+                SELECT unnest(%(ids)s::uuid[])
+                UNION
+                SELECT link."depends_on_id"
+                FROM "task_depends_on" AS link JOIN reach ON link."task_id" = reach."id"
+            )
+            SELECT EXISTS (SELECT 1 FROM reach WHERE "id" = %(id)s) AS "cycle"
+            """,
+            {"ids": data.depends_on, "id": record_id},
+        )
+        row = await cur.fetchone()
+        if row is not None and row["cycle"]:
+            raise RuleViolation(
+                "depends_on",
+                "A task cannot depend on itself, directly or through others.",
+            )
+
+
 async def create(conn: AsyncConnection[DictRow], data: TaskIn) -> UUID:
     async with conn.transaction():
         cur = await conn.execute(
@@ -192,6 +227,7 @@ async def create(conn: AsyncConnection[DictRow], data: TaskIn) -> UUID:
 
 async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: TaskIn) -> bool:
     async with conn.transaction():
+        await _check_rules(conn, record_id, data)
         cur = await conn.execute(
             """
             UPDATE "tasks"
@@ -222,7 +258,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "fk_task_depends_on_depends_on_id":
         return {"depends_on": "That task no longer exists."}

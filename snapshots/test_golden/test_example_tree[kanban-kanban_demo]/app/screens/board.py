@@ -14,7 +14,7 @@ table for their transaction: concurrent moves renumber a column one after the ot
 positions in a column stay unique (and dense after every move).
 """
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -22,12 +22,14 @@ from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from psycopg import IntegrityError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.forms import field_errors, form_str, parse_id
+from app.core.kanban import Gone, Move, Rejected
 from app.core.records import get_or_404
 from app.db import Conn
-from app.stores import person, task
+from app.stores import person as person_store
+from app.stores import task as task_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -51,7 +53,7 @@ PATH = "/board"
 NOUN = "task"
 LABEL = "title"
 GROUP = "lane"  # the enum field: one column per value
-COLUMNS: tuple[str, ...] = task.LANE_VALUES
+COLUMNS: tuple[str, ...] = task_store.LANE_VALUES
 ORDER = "position"  # a card's position within its column
 FIRST = 1  # the position of a column's first card
 # The field's `max` bounds the positions, and so how many cards a column holds.
@@ -60,25 +62,7 @@ LOCK = "kanban:tasks"  # advisory lock key for the writers of positions
 CARD_LIMIT = 200  # cards rendered per column; the header counts them all
 EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
 # What the add and edit forms are validated with.
-Form = task.TaskIn
-
-
-class Move(BaseModel):
-    """A drop or a move button: put `card` into `column`, before card `before` (None: last)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    card: UUID
-    column: str = Field(max_length=200)
-    before: Annotated[UUID | None, Blank] = None
-
-
-class Rejected(Exception):
-    """The board cannot take this change; the message says why, for the user."""
-
-
-class Gone(Exception):
-    """The card was deleted (elsewhere) before this request reached it."""
+Form = task_store.TaskIn
 
 
 def column_title(key: str) -> str:
@@ -258,7 +242,7 @@ async def _insert(conn: Conn, data: Form) -> UUID:
         ids = await _column_ids(conn, key)
         _check_room(key, len(ids) + 1)
         data = data.model_copy(update={"position": FIRST + len(ids)})
-        card_id = await task.create(conn, data)
+        card_id = await task_store.create(conn, data)
         await _renumber(conn, key, [*ids, card_id])
     return card_id
 
@@ -285,10 +269,10 @@ async def _form(
         "record": record,
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
-        "assignee_options": await person.options(conn),
-        "watchers_options": await person.options(conn),
-        "lane_choices": task.LANE_VALUES,
-        "priority_choices": task.PRIORITY_VALUES,
+        "assignee_options": await person_store.options(conn),
+        "watchers_options": await person_store.options(conn),
+        "lane_choices": task_store.LANE_VALUES,
+        "priority_choices": task_store.PRIORITY_VALUES,
     }
 
 
@@ -344,7 +328,7 @@ async def index(request: Request, conn: Conn) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, column: str = "") -> Response:
     """The full form for a new card (in the drawer), starting in `column`."""
-    values = task.new_values()
+    values = task_store.new_values()
     if column in COLUMNS:
         values[GROUP] = column
     return await _respond(
@@ -355,7 +339,7 @@ async def new(request: Request, conn: Conn, column: str = "") -> Response:
 
 @router.get(f"{PATH}/{{record_id}}")
 async def show(request: Request, conn: Conn, record_id: str) -> Response:
-    record = await get_or_404(task.get, conn, record_id)
+    record = await get_or_404(task_store.get, conn, record_id)
     return await _respond(
         request, conn, drawer=_show(record), selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}", title=f"{record[LABEL]} · {TITLE}",
@@ -364,8 +348,8 @@ async def show(request: Request, conn: Conn, record_id: str) -> Response:
 
 @router.get(f"{PATH}/{{record_id}}/edit")
 async def edit(request: Request, conn: Conn, record_id: str) -> Response:
-    record = await get_or_404(task.get, conn, record_id)
-    drawer = await _form(conn, task.record_values(record), record=record)
+    record = await get_or_404(task_store.get, conn, record_id)
+    drawer = await _form(conn, task_store.record_values(record), record=record)
     return await _respond(
         request, conn, drawer=drawer, selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}/edit", title=f"Edit {record[LABEL]} · {TITLE}",
@@ -395,7 +379,7 @@ async def quick_add(request: Request, conn: Conn) -> Response:
     form = await request.form()
     key = form_str(form, GROUP)
     text = form_str(form, LABEL)
-    values = {**task.new_values(), LABEL: text, GROUP: key}
+    values = {**task_store.new_values(), LABEL: text, GROUP: key}
     if key not in COLUMNS:
         error = toast("That column does not exist.", "error")
         return sse([_board_patch(await _board(conn)), error])
@@ -404,13 +388,13 @@ async def quick_add(request: Request, conn: Conn) -> Response:
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = task.constraint_errors(exc)
+        errors = task_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
         return sse([_board_patch(await _board(conn)), toast(str(exc), "error")])
     else:
-        card = await task.get(conn, card_id)
+        card = await task_store.get(conn, card_id)
         assert card is not None
         status = f"Added “{card[LABEL]}” to {column_title(key)}."
         # The inline form stays open, emptied for the next card.
@@ -428,7 +412,7 @@ async def quick_add(request: Request, conn: Conn) -> Response:
 
 
 async def _saved(conn: Conn, card_id: UUID, message: str) -> Response:
-    record = await task.get(conn, card_id)
+    record = await task_store.get(conn, card_id)
     assert record is not None
     return sse([
         _board_patch(await _board(conn)),
@@ -453,14 +437,14 @@ async def _gone(conn: Conn) -> Response:
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn) -> Response:
     """The drawer's full form for a new card; it goes last in its column."""
-    values = task.form_values(await request.form())
+    values = task_store.form_values(await request.form())
     values[ORDER] = str(FIRST)  # a placeholder: the server decides the position
     try:
         card_id = await _insert(conn, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = task.constraint_errors(exc)
+        errors = task_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
@@ -475,19 +459,19 @@ async def create(request: Request, conn: Conn) -> Response:
 async def update(request: Request, conn: Conn, record_id: str) -> Response:
     """The drawer's edit form. A new column puts the card last in that column."""
     card_id = parse_id(record_id)
-    values = task.form_values(await request.form())
+    values = task_store.form_values(await request.form())
     record: dict[str, Any] | None = None
     try:
         async with conn.transaction():
             await _lock(conn)
-            record = await task.get(conn, card_id) if card_id else None
+            record = await task_store.get(conn, card_id) if card_id else None
             if record is None:
                 raise Gone
             # The form has no position field: keep the card's position.
             position = record[ORDER]
             values[ORDER] = "" if position is None else str(position)
             data = Form.model_validate(values)
-            await task.update(conn, record["id"], data)
+            await task_store.update(conn, record["id"], data)
             source, key = record[GROUP] or "", data.lane or ""
             if source != key:
                 await _place(conn, record["id"], source, key, None)
@@ -496,7 +480,7 @@ async def update(request: Request, conn: Conn, record_id: str) -> Response:
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = task.constraint_errors(exc)
+        errors = task_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
@@ -510,7 +494,7 @@ async def update(request: Request, conn: Conn, record_id: str) -> Response:
 @router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def delete(conn: Conn, record_id: str) -> Response:
     record_uuid = parse_id(record_id)
-    label = await task.delete(conn, record_uuid) if record_uuid else None
+    label = await task_store.delete(conn, record_uuid) if record_uuid else None
     if label is None:
         return await _gone(conn)
     return sse([

@@ -9,7 +9,7 @@ server checks it, writes it and answers with the whole board as it now is, so an
 move simply snaps back.
 """
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -17,12 +17,14 @@ from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from psycopg import IntegrityError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.forms import field_errors, form_str, parse_id
+from app.core.kanban import Gone, Move, Rejected
 from app.core.records import get_or_404
 from app.db import Conn
-from app.stores import lead, person
+from app.stores import lead as lead_store
+from app.stores import person as person_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -47,29 +49,11 @@ NOUN = "lead"
 LABEL = "from"
 GROUP = "class"  # the enum field: one column per value
 # The field may be empty: those cards get a first column of their own, key "".
-COLUMNS: tuple[str, ...] = ("", *lead.CLASS_VALUES)
+COLUMNS: tuple[str, ...] = ("", *lead_store.CLASS_VALUES)
 CARD_LIMIT = 200  # cards rendered per column; the header counts them all
 EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
 # What the add and edit forms are validated with.
-Form = lead.LeadIn
-
-
-class Move(BaseModel):
-    """A drop or a move button: put `card` into `column`, before card `before` (None: last)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    card: UUID
-    column: str = Field(max_length=200)
-    before: Annotated[UUID | None, Blank] = None
-
-
-class Rejected(Exception):
-    """The board cannot take this change; the message says why, for the user."""
-
-
-class Gone(Exception):
-    """The card was deleted (elsewhere) before this request reached it."""
+Form = lead_store.LeadIn
 
 
 def column_title(key: str) -> str:
@@ -190,7 +174,7 @@ async def _move(conn: Conn, move: Move) -> str:
 
 async def _insert(conn: Conn, data: Form) -> UUID:
     """Create a card, last in its column. Raises Rejected, IntegrityError."""
-    return await lead.create(conn, data)
+    return await lead_store.create(conn, data)
 
 
 # Building blocks of the page: the board, and the drawer in one of its states.
@@ -215,8 +199,8 @@ async def _form(
         "record": record,
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
-        "owner_options": await person.options(conn),
-        "class_choices": lead.CLASS_VALUES,
+        "owner_options": await person_store.options(conn),
+        "class_choices": lead_store.CLASS_VALUES,
     }
 
 
@@ -272,7 +256,7 @@ async def index(request: Request, conn: Conn) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, column: str = "") -> Response:
     """The full form for a new card (in the drawer), starting in `column`."""
-    values = lead.new_values()
+    values = lead_store.new_values()
     if column in COLUMNS:
         values[GROUP] = column
     return await _respond(
@@ -283,7 +267,7 @@ async def new(request: Request, conn: Conn, column: str = "") -> Response:
 
 @router.get(f"{PATH}/{{record_id}}")
 async def show(request: Request, conn: Conn, record_id: str) -> Response:
-    record = await get_or_404(lead.get, conn, record_id)
+    record = await get_or_404(lead_store.get, conn, record_id)
     return await _respond(
         request, conn, drawer=_show(record), selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}", title=f"{record[LABEL]} · {TITLE}",
@@ -292,8 +276,8 @@ async def show(request: Request, conn: Conn, record_id: str) -> Response:
 
 @router.get(f"{PATH}/{{record_id}}/edit")
 async def edit(request: Request, conn: Conn, record_id: str) -> Response:
-    record = await get_or_404(lead.get, conn, record_id)
-    drawer = await _form(conn, lead.record_values(record), record=record)
+    record = await get_or_404(lead_store.get, conn, record_id)
+    drawer = await _form(conn, lead_store.record_values(record), record=record)
     return await _respond(
         request, conn, drawer=drawer, selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}/edit", title=f"Edit {record[LABEL]} · {TITLE}",
@@ -323,7 +307,7 @@ async def quick_add(request: Request, conn: Conn) -> Response:
     form = await request.form()
     key = form_str(form, GROUP)
     text = form_str(form, LABEL)
-    values = {**lead.new_values(), LABEL: text, GROUP: key}
+    values = {**lead_store.new_values(), LABEL: text, GROUP: key}
     if key not in COLUMNS:
         error = toast("That column does not exist.", "error")
         return sse([_board_patch(await _board(conn)), error])
@@ -332,13 +316,13 @@ async def quick_add(request: Request, conn: Conn) -> Response:
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = lead.constraint_errors(exc)
+        errors = lead_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
         return sse([_board_patch(await _board(conn)), toast(str(exc), "error")])
     else:
-        card = await lead.get(conn, card_id)
+        card = await lead_store.get(conn, card_id)
         assert card is not None
         status = f"Added “{card[LABEL]}” to {column_title(key)}."
         # The inline form stays open, emptied for the next card.
@@ -356,7 +340,7 @@ async def quick_add(request: Request, conn: Conn) -> Response:
 
 
 async def _saved(conn: Conn, card_id: UUID, message: str) -> Response:
-    record = await lead.get(conn, card_id)
+    record = await lead_store.get(conn, card_id)
     assert record is not None
     return sse([
         _board_patch(await _board(conn)),
@@ -381,13 +365,13 @@ async def _gone(conn: Conn) -> Response:
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn) -> Response:
     """The drawer's full form for a new card; it goes last in its column."""
-    values = lead.form_values(await request.form())
+    values = lead_store.form_values(await request.form())
     try:
         card_id = await _insert(conn, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = lead.constraint_errors(exc)
+        errors = lead_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
@@ -402,21 +386,21 @@ async def create(request: Request, conn: Conn) -> Response:
 async def update(request: Request, conn: Conn, record_id: str) -> Response:
     """The drawer's edit form. A new column puts the card last in that column."""
     card_id = parse_id(record_id)
-    values = lead.form_values(await request.form())
+    values = lead_store.form_values(await request.form())
     record: dict[str, Any] | None = None
     try:
         async with conn.transaction():
-            record = await lead.get(conn, card_id) if card_id else None
+            record = await lead_store.get(conn, card_id) if card_id else None
             if record is None:
                 raise Gone
             data = Form.model_validate(values)
-            await lead.update(conn, record["id"], data)
+            await lead_store.update(conn, record["id"], data)
     except Gone:
         return await _gone(conn)
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = lead.constraint_errors(exc)
+        errors = lead_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
@@ -430,7 +414,7 @@ async def update(request: Request, conn: Conn, record_id: str) -> Response:
 @router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def delete(conn: Conn, record_id: str) -> Response:
     record_uuid = parse_id(record_id)
-    label = await lead.delete(conn, record_uuid) if record_uuid else None
+    label = await lead_store.delete(conn, record_uuid) if record_uuid else None
     if label is None:
         return await _gone(conn)
     return sse([

@@ -6,9 +6,18 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, decimal_value, form_bool, form_str, like_pattern, text_value
+from app.core.forms import (
+    Blank,
+    decimal_value,
+    form_bool,
+    form_str,
+    like_pattern,
+    single_line,
+    text_value,
+)
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -20,10 +29,10 @@ class LeadIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    from_: Annotated[str, Blank] = Field(min_length=1, max_length=120, alias="from")
+    from_: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=120, alias="from")
     class_: Annotated[Literal["cold", "warm & \"hot\"", "won"] | None, Blank] = Field(None, alias="class")
     owner: Annotated[UUID, Blank]
-    order: Annotated[int | None, Blank] = Field(None, ge=0)
+    order: Annotated[int | None, Blank] = Field(None, ge=0, le=2147483647)
     amount: Annotated[Decimal | None, Blank] = Field(None, ge=0, max_digits=18, decimal_places=2)
     select: bool = False
 
@@ -196,7 +205,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "fk_leads_owner":
         return {"owner": "That person no longer exists."}

@@ -6,17 +6,21 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.forms import (
     Blank,
     date_value,
     form_list,
     form_str,
+    in_date_range,
     like_pattern,
+    plain_text,
+    single_line,
     text_value,
     uuid_list,
 )
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -30,14 +34,14 @@ class TaskIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    title: Annotated[str, Blank] = Field(min_length=1, max_length=200)
+    title: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=200)
     lane: Annotated[Literal["backlog", "todo", "doing", "review", "done"], Blank]
     position: Annotated[int | None, Blank] = Field(None, ge=1, le=30)
     priority: Annotated[Literal["low", "normal", "high", "urgent"] | None, Blank] = "normal"
-    ends: Annotated[date | None, Blank] = None
+    ends: Annotated[date | None, Blank, AfterValidator(in_date_range)] = None
     assignee: Annotated[UUID | None, Blank] = None
     watchers: list[UUID] = []
-    notes: Annotated[str | None, Blank] = None
+    notes: Annotated[str | None, Blank, AfterValidator(plain_text)] = Field(None, max_length=10000)
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -255,7 +259,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "fk_tasks_assignee":
         return {"assignee": "That person no longer exists."}

@@ -17,7 +17,7 @@ positions in a column stay unique (and dense after every move).
 /board/live`) that patches in changes made elsewhere (`LiveBoard` at the end).
 """
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -25,16 +25,17 @@ from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from psycopg import AsyncConnection, IntegrityError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from app import sse as stream_events
-from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.forms import field_errors, form_str, parse_id
+from app.core.kanban import Gone, Move, Rejected
 from app.core.live import Since, live_stream
 from app.core.records import get_or_404
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.stores import task
+from app.stores import task as task_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -58,7 +59,7 @@ PATH = "/board"
 NOUN = "task"
 LABEL = "title"
 GROUP = "status"  # the enum field: one column per value
-COLUMNS: tuple[str, ...] = task.STATUS_VALUES
+COLUMNS: tuple[str, ...] = task_store.STATUS_VALUES
 ORDER = "position"  # a card's position within its column
 FIRST = 1  # the position of a column's first card
 CAPACITY: int | None = None  # how many cards a column may hold (the field has no `max`)
@@ -66,29 +67,11 @@ LOCK = "kanban:tasks"  # advisory lock key for the writers of positions
 CARD_LIMIT = 200  # cards rendered per column; the header counts them all
 EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
 # What the add and edit forms are validated with.
-Form = task.TaskIn
+Form = task_store.TaskIn
 LIVE_PATH = f"{PATH}/live"
 # What the stream patches besides the board (_show.html, _facts.html).
 SHOW = "#board-show"
 FACTS = "#board-show-facts"
-
-
-class Move(BaseModel):
-    """A drop or a move button: put `card` into `column`, before card `before` (None: last)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    card: UUID
-    column: str = Field(max_length=200)
-    before: Annotated[UUID | None, Blank] = None
-
-
-class Rejected(Exception):
-    """The board cannot take this change; the message says why, for the user."""
-
-
-class Gone(Exception):
-    """The card was deleted (elsewhere) before this request reached it."""
 
 
 def column_title(key: str) -> str:
@@ -251,7 +234,7 @@ async def _insert(conn: Conn, data: Form) -> UUID:
         ids = await _column_ids(conn, key)
         _check_room(key, len(ids) + 1)
         data = data.model_copy(update={"position": FIRST + len(ids)})
-        card_id = await task.create(conn, data)
+        card_id = await task_store.create(conn, data)
         await _renumber(conn, key, [*ids, card_id])
     return card_id
 
@@ -278,7 +261,7 @@ async def _form(
         "record": record,
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
-        "status_choices": task.STATUS_VALUES,
+        "status_choices": task_store.STATUS_VALUES,
     }
 
 
@@ -341,7 +324,7 @@ async def index(request: Request, conn: Conn, since: Since) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, since: Since, column: str = "") -> Response:
     """The full form for a new card (in the drawer), starting in `column`."""
-    values = task.new_values()
+    values = task_store.new_values()
     if column in COLUMNS:
         values[GROUP] = column
     return await _respond(
@@ -360,7 +343,7 @@ async def live(request: Request) -> Response:
 
 @router.get(f"{PATH}/{{record_id}}")
 async def show(request: Request, conn: Conn, since: Since, record_id: str) -> Response:
-    record = await get_or_404(task.get, conn, record_id)
+    record = await get_or_404(task_store.get, conn, record_id)
     return await _respond(
         request, conn, drawer=_show(record), selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}", title=f"{record[LABEL]} · {TITLE}",
@@ -370,8 +353,8 @@ async def show(request: Request, conn: Conn, since: Since, record_id: str) -> Re
 
 @router.get(f"{PATH}/{{record_id}}/edit")
 async def edit(request: Request, conn: Conn, since: Since, record_id: str) -> Response:
-    record = await get_or_404(task.get, conn, record_id)
-    drawer = await _form(conn, task.record_values(record), record=record)
+    record = await get_or_404(task_store.get, conn, record_id)
+    drawer = await _form(conn, task_store.record_values(record), record=record)
     return await _respond(
         request, conn, drawer=drawer, selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}/edit", title=f"Edit {record[LABEL]} · {TITLE}",
@@ -402,7 +385,7 @@ async def quick_add(request: Request, conn: Conn) -> Response:
     form = await request.form()
     key = form_str(form, GROUP)
     text = form_str(form, LABEL)
-    values = {**task.new_values(), LABEL: text, GROUP: key}
+    values = {**task_store.new_values(), LABEL: text, GROUP: key}
     if key not in COLUMNS:
         error = toast("That column does not exist.", "error")
         return sse([_board_patch(await _board(conn)), error])
@@ -411,13 +394,13 @@ async def quick_add(request: Request, conn: Conn) -> Response:
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = task.constraint_errors(exc)
+        errors = task_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
         return sse([_board_patch(await _board(conn)), toast(str(exc), "error")])
     else:
-        card = await task.get(conn, card_id)
+        card = await task_store.get(conn, card_id)
         assert card is not None
         status = f"Added “{card[LABEL]}” to {column_title(key)}."
         # The inline form stays open, emptied for the next card.
@@ -435,7 +418,7 @@ async def quick_add(request: Request, conn: Conn) -> Response:
 
 
 async def _saved(conn: Conn, card_id: UUID, message: str) -> Response:
-    record = await task.get(conn, card_id)
+    record = await task_store.get(conn, card_id)
     assert record is not None
     return sse([
         _board_patch(await _board(conn)),
@@ -460,14 +443,14 @@ async def _gone(conn: Conn) -> Response:
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn) -> Response:
     """The drawer's full form for a new card; it goes last in its column."""
-    values = task.form_values(await request.form())
+    values = task_store.form_values(await request.form())
     values[ORDER] = str(FIRST)  # a placeholder: the server decides the position
     try:
         card_id = await _insert(conn, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = task.constraint_errors(exc)
+        errors = task_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
@@ -482,19 +465,19 @@ async def create(request: Request, conn: Conn) -> Response:
 async def update(request: Request, conn: Conn, record_id: str) -> Response:
     """The drawer's edit form. A new column puts the card last in that column."""
     card_id = parse_id(record_id)
-    values = task.form_values(await request.form())
+    values = task_store.form_values(await request.form())
     record: dict[str, Any] | None = None
     try:
         async with conn.transaction():
             await _lock(conn)
-            record = await task.get(conn, card_id) if card_id else None
+            record = await task_store.get(conn, card_id) if card_id else None
             if record is None:
                 raise Gone
             # The form has no position field: keep the card's position.
             position = record[ORDER]
             values[ORDER] = "" if position is None else str(position)
             data = Form.model_validate(values)
-            await task.update(conn, record["id"], data)
+            await task_store.update(conn, record["id"], data)
             source, key = record[GROUP] or "", data.status or ""
             if source != key:
                 await _place(conn, record["id"], source, key, None)
@@ -503,7 +486,7 @@ async def update(request: Request, conn: Conn, record_id: str) -> Response:
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = task.constraint_errors(exc)
+        errors = task_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
@@ -517,7 +500,7 @@ async def update(request: Request, conn: Conn, record_id: str) -> Response:
 @router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def delete(conn: Conn, record_id: str) -> Response:
     record_uuid = parse_id(record_id)
-    label = await task.delete(conn, record_uuid) if record_uuid else None
+    label = await task_store.delete(conn, record_uuid) if record_uuid else None
     if label is None:
         return await _gone(conn)
     return sse([
@@ -576,7 +559,7 @@ async def _drawer_patches(conn: AsyncConnection[Any], changes: NetChanges) -> li
     for record_id, kind in changes.kinds.items():
         if kind is Kind.CREATED:
             continue  # no page can show a card it has not seen yet
-        record = await task.get(conn, record_id) if kind is Kind.UPDATED else None
+        record = await task_store.get(conn, record_id) if kind is Kind.UPDATED else None
         if record is not None:
             html = render(f"{SCREEN}/_facts.html", drawer=_show(record))
             selector = f"{FACTS}[data-record='{record_id}']"

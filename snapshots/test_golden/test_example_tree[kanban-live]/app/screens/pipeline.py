@@ -12,7 +12,7 @@ move simply snaps back.
 /pipeline/live`) that patches in changes made elsewhere (`LiveBoard` at the end).
 """
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -20,16 +20,17 @@ from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from psycopg import AsyncConnection, IntegrityError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from app import sse as stream_events
-from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.forms import field_errors, form_str, parse_id
+from app.core.kanban import Gone, Move, Rejected
 from app.core.live import Since, live_stream
 from app.core.records import get_or_404
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.stores import lead
+from app.stores import lead as lead_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -54,33 +55,15 @@ NOUN = "lead"
 LABEL = "name"
 GROUP = "stage"  # the enum field: one column per value
 # The field may be empty: those cards get a first column of their own, key "".
-COLUMNS: tuple[str, ...] = ("", *lead.STAGE_VALUES)
+COLUMNS: tuple[str, ...] = ("", *lead_store.STAGE_VALUES)
 CARD_LIMIT = 200  # cards rendered per column; the header counts them all
 EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
 # What the add and edit forms are validated with.
-Form = lead.LeadIn
+Form = lead_store.LeadIn
 LIVE_PATH = f"{PATH}/live"
 # What the stream patches besides the board (_show.html, _facts.html).
 SHOW = "#pipeline-show"
 FACTS = "#pipeline-show-facts"
-
-
-class Move(BaseModel):
-    """A drop or a move button: put `card` into `column`, before card `before` (None: last)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    card: UUID
-    column: str = Field(max_length=200)
-    before: Annotated[UUID | None, Blank] = None
-
-
-class Rejected(Exception):
-    """The board cannot take this change; the message says why, for the user."""
-
-
-class Gone(Exception):
-    """The card was deleted (elsewhere) before this request reached it."""
 
 
 def column_title(key: str) -> str:
@@ -194,7 +177,7 @@ async def _move(conn: Conn, move: Move) -> str:
 
 async def _insert(conn: Conn, data: Form) -> UUID:
     """Create a card, last in its column. Raises Rejected, IntegrityError."""
-    return await lead.create(conn, data)
+    return await lead_store.create(conn, data)
 
 
 # Building blocks of the page: the board, and the drawer in one of its states.
@@ -219,7 +202,7 @@ async def _form(
         "record": record,
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
-        "stage_choices": lead.STAGE_VALUES,
+        "stage_choices": lead_store.STAGE_VALUES,
     }
 
 
@@ -282,7 +265,7 @@ async def index(request: Request, conn: Conn, since: Since) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, since: Since, column: str = "") -> Response:
     """The full form for a new card (in the drawer), starting in `column`."""
-    values = lead.new_values()
+    values = lead_store.new_values()
     if column in COLUMNS:
         values[GROUP] = column
     return await _respond(
@@ -301,7 +284,7 @@ async def live(request: Request) -> Response:
 
 @router.get(f"{PATH}/{{record_id}}")
 async def show(request: Request, conn: Conn, since: Since, record_id: str) -> Response:
-    record = await get_or_404(lead.get, conn, record_id)
+    record = await get_or_404(lead_store.get, conn, record_id)
     return await _respond(
         request, conn, drawer=_show(record), selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}", title=f"{record[LABEL]} · {TITLE}",
@@ -311,8 +294,8 @@ async def show(request: Request, conn: Conn, since: Since, record_id: str) -> Re
 
 @router.get(f"{PATH}/{{record_id}}/edit")
 async def edit(request: Request, conn: Conn, since: Since, record_id: str) -> Response:
-    record = await get_or_404(lead.get, conn, record_id)
-    drawer = await _form(conn, lead.record_values(record), record=record)
+    record = await get_or_404(lead_store.get, conn, record_id)
+    drawer = await _form(conn, lead_store.record_values(record), record=record)
     return await _respond(
         request, conn, drawer=drawer, selected_id=str(record["id"]),
         url=f"{PATH}/{record['id']}/edit", title=f"Edit {record[LABEL]} · {TITLE}",
@@ -343,7 +326,7 @@ async def quick_add(request: Request, conn: Conn) -> Response:
     form = await request.form()
     key = form_str(form, GROUP)
     text = form_str(form, LABEL)
-    values = {**lead.new_values(), LABEL: text, GROUP: key}
+    values = {**lead_store.new_values(), LABEL: text, GROUP: key}
     if key not in COLUMNS:
         error = toast("That column does not exist.", "error")
         return sse([_board_patch(await _board(conn)), error])
@@ -352,13 +335,13 @@ async def quick_add(request: Request, conn: Conn) -> Response:
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = lead.constraint_errors(exc)
+        errors = lead_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
         return sse([_board_patch(await _board(conn)), toast(str(exc), "error")])
     else:
-        card = await lead.get(conn, card_id)
+        card = await lead_store.get(conn, card_id)
         assert card is not None
         status = f"Added “{card[LABEL]}” to {column_title(key)}."
         # The inline form stays open, emptied for the next card.
@@ -376,7 +359,7 @@ async def quick_add(request: Request, conn: Conn) -> Response:
 
 
 async def _saved(conn: Conn, card_id: UUID, message: str) -> Response:
-    record = await lead.get(conn, card_id)
+    record = await lead_store.get(conn, card_id)
     assert record is not None
     return sse([
         _board_patch(await _board(conn)),
@@ -401,13 +384,13 @@ async def _gone(conn: Conn) -> Response:
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn) -> Response:
     """The drawer's full form for a new card; it goes last in its column."""
-    values = lead.form_values(await request.form())
+    values = lead_store.form_values(await request.form())
     try:
         card_id = await _insert(conn, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = lead.constraint_errors(exc)
+        errors = lead_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
@@ -422,21 +405,21 @@ async def create(request: Request, conn: Conn) -> Response:
 async def update(request: Request, conn: Conn, record_id: str) -> Response:
     """The drawer's edit form. A new column puts the card last in that column."""
     card_id = parse_id(record_id)
-    values = lead.form_values(await request.form())
+    values = lead_store.form_values(await request.form())
     record: dict[str, Any] | None = None
     try:
         async with conn.transaction():
-            record = await lead.get(conn, card_id) if card_id else None
+            record = await lead_store.get(conn, card_id) if card_id else None
             if record is None:
                 raise Gone
             data = Form.model_validate(values)
-            await lead.update(conn, record["id"], data)
+            await lead_store.update(conn, record["id"], data)
     except Gone:
         return await _gone(conn)
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = lead.constraint_errors(exc)
+        errors = lead_store.constraint_errors(exc)
         if not errors:
             raise
     except Rejected as exc:
@@ -450,7 +433,7 @@ async def update(request: Request, conn: Conn, record_id: str) -> Response:
 @router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def delete(conn: Conn, record_id: str) -> Response:
     record_uuid = parse_id(record_id)
-    label = await lead.delete(conn, record_uuid) if record_uuid else None
+    label = await lead_store.delete(conn, record_uuid) if record_uuid else None
     if label is None:
         return await _gone(conn)
     return sse([
@@ -509,7 +492,7 @@ async def _drawer_patches(conn: AsyncConnection[Any], changes: NetChanges) -> li
     for record_id, kind in changes.kinds.items():
         if kind is Kind.CREATED:
             continue  # no page can show a card it has not seen yet
-        record = await lead.get(conn, record_id) if kind is Kind.UPDATED else None
+        record = await lead_store.get(conn, record_id) if kind is Kind.UPDATED else None
         if record is not None:
             html = render(f"{SCREEN}/_facts.html", drawer=_show(record))
             selector = f"{FACTS}[data-record='{record_id}']"

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from app.core.forms import field_errors, parse_id
 from app.core.records import get_or_404
 from app.db import Conn
-from app.stores import company
+from app.stores import company as company_store
 from app.templating import render, with_query
 from app.web import (
     client_signals,
@@ -36,6 +36,7 @@ from app.web import (
 
 router = APIRouter(tags=["companies"])
 
+Form = company_store.CompanyIn
 SCREEN = "companies"
 TITLE = "Companies"
 LABEL = "name"
@@ -49,7 +50,7 @@ PATH = "/companies"
 
 
 async def _list(conn: Conn, q: str) -> dict[str, Any]:
-    rows = await company.list_rows(conn, q, LIST_LIMIT, SEARCH)
+    rows = await company_store.list_rows(conn, q, LIST_LIMIT, SEARCH)
     return {"rows": rows, "q": q, "limit": LIST_LIMIT}
 
 
@@ -128,7 +129,7 @@ async def search(request: Request, conn: Conn, q: str = "") -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, q: str = "") -> Response:
     return await _respond(
-        request, conn, q=q, detail=await _form(conn, company.new_values()), selected_id="",
+        request, conn, q=q, detail=await _form(conn, company_store.new_values()), selected_id="",
         url=with_query(f"{PATH}/new", q), title=f"New {NOUN} · {TITLE}",
     )
 
@@ -137,7 +138,7 @@ async def new(request: Request, conn: Conn, q: str = "") -> Response:
 async def show(
     request: Request, conn: Conn, record_id: str, q: str = ""
 ) -> Response:
-    record = await get_or_404(company.get, conn, record_id)
+    record = await get_or_404(company_store.get, conn, record_id)
     return await _respond(
         request, conn, q=q, detail=_show(record), selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}", q), title=f"{record[LABEL]} · {TITLE}",
@@ -148,8 +149,8 @@ async def show(
 async def edit(
     request: Request, conn: Conn, record_id: str, q: str = ""
 ) -> Response:
-    record = await get_or_404(company.get, conn, record_id)
-    detail = await _form(conn, company.record_values(record), record=record)
+    record = await get_or_404(company_store.get, conn, record_id)
+    detail = await _form(conn, company_store.record_values(record), record=record)
     return await _respond(
         request, conn, q=q, detail=detail, selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}/edit", q), title=f"Edit {record[LABEL]} · {TITLE}",
@@ -160,7 +161,7 @@ async def edit(
 
 
 async def _saved(conn: Conn, record_id: UUID, q: str, message: str) -> Response:
-    record = await company.get(conn, record_id)
+    record = await company_store.get(conn, record_id)
     assert record is not None
     return sse([
         patch(render(
@@ -186,13 +187,13 @@ async def _gone(conn: Conn, q: str) -> Response:
 
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn, q: str = "") -> Response:
-    values = company.form_values(await request.form())
+    values = company_store.form_values(await request.form())
     try:
-        new_id = await company.create(conn, company.CompanyIn.model_validate(values))
+        new_id = await company_store.create(conn, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = company.constraint_errors(exc)
+        errors = company_store.constraint_errors(exc)
         if not errors:
             raise
     else:
@@ -204,16 +205,16 @@ async def create(request: Request, conn: Conn, q: str = "") -> Response:
 @router.put(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def update(request: Request, conn: Conn, record_id: str, q: str = "") -> Response:
     record_uuid = parse_id(record_id)
-    record = await company.get(conn, record_uuid) if record_uuid else None
+    record = await company_store.get(conn, record_uuid) if record_uuid else None
     if record is None:
         return await _gone(conn, q)
-    values = company.form_values(await request.form())
+    values = company_store.form_values(await request.form())
     try:
-        await company.update(conn, record["id"], company.CompanyIn.model_validate(values))
+        await company_store.update(conn, record["id"], Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = company.constraint_errors(exc)
+        errors = company_store.constraint_errors(exc)
         if not errors:
             raise
     else:
@@ -225,7 +226,7 @@ async def update(request: Request, conn: Conn, record_id: str, q: str = "") -> R
 @router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def delete(conn: Conn, record_id: str, q: str = "") -> Response:
     record_uuid = parse_id(record_id)
-    label = await company.delete(conn, record_uuid) if record_uuid else None
+    label = await company_store.delete(conn, record_uuid) if record_uuid else None
     if label is None:
         return await _gone(conn, q)
     return sse([

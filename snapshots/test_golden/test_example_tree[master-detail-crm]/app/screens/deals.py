@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from app.core.forms import field_errors, parse_id
 from app.core.records import get_or_404
 from app.db import Conn
-from app.stores import contact, deal
+from app.stores import contact as contact_store
+from app.stores import deal as deal_store
 from app.templating import render, with_query
 from app.web import (
     client_signals,
@@ -36,6 +37,7 @@ from app.web import (
 
 router = APIRouter(tags=["deals"])
 
+Form = deal_store.DealIn
 SCREEN = "deals"
 TITLE = "Deals"
 LABEL = "title"
@@ -49,7 +51,7 @@ PATH = "/deals"
 
 
 async def _list(conn: Conn, q: str) -> dict[str, Any]:
-    rows = await deal.list_rows(conn, q, LIST_LIMIT, SEARCH)
+    rows = await deal_store.list_rows(conn, q, LIST_LIMIT, SEARCH)
     return {"rows": rows, "q": q, "limit": LIST_LIMIT}
 
 
@@ -72,8 +74,8 @@ async def _form(
         "record": record,
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
-        "contacts_options": await contact.options(conn),
-        "class_choices": deal.CLASS_VALUES,
+        "contacts_options": await contact_store.options(conn),
+        "class_choices": deal_store.CLASS_VALUES,
     }
 
 
@@ -130,7 +132,7 @@ async def search(request: Request, conn: Conn, q: str = "") -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, q: str = "") -> Response:
     return await _respond(
-        request, conn, q=q, detail=await _form(conn, deal.new_values()), selected_id="",
+        request, conn, q=q, detail=await _form(conn, deal_store.new_values()), selected_id="",
         url=with_query(f"{PATH}/new", q), title=f"New {NOUN} · {TITLE}",
     )
 
@@ -139,7 +141,7 @@ async def new(request: Request, conn: Conn, q: str = "") -> Response:
 async def show(
     request: Request, conn: Conn, record_id: str, q: str = ""
 ) -> Response:
-    record = await get_or_404(deal.get, conn, record_id)
+    record = await get_or_404(deal_store.get, conn, record_id)
     return await _respond(
         request, conn, q=q, detail=_show(record), selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}", q), title=f"{record[LABEL]} · {TITLE}",
@@ -150,8 +152,8 @@ async def show(
 async def edit(
     request: Request, conn: Conn, record_id: str, q: str = ""
 ) -> Response:
-    record = await get_or_404(deal.get, conn, record_id)
-    detail = await _form(conn, deal.record_values(record), record=record)
+    record = await get_or_404(deal_store.get, conn, record_id)
+    detail = await _form(conn, deal_store.record_values(record), record=record)
     return await _respond(
         request, conn, q=q, detail=detail, selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}/edit", q), title=f"Edit {record[LABEL]} · {TITLE}",
@@ -162,7 +164,7 @@ async def edit(
 
 
 async def _saved(conn: Conn, record_id: UUID, q: str, message: str) -> Response:
-    record = await deal.get(conn, record_id)
+    record = await deal_store.get(conn, record_id)
     assert record is not None
     return sse([
         patch(render(
@@ -188,13 +190,13 @@ async def _gone(conn: Conn, q: str) -> Response:
 
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn, q: str = "") -> Response:
-    values = deal.form_values(await request.form())
+    values = deal_store.form_values(await request.form())
     try:
-        new_id = await deal.create(conn, deal.DealIn.model_validate(values))
+        new_id = await deal_store.create(conn, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = deal.constraint_errors(exc)
+        errors = deal_store.constraint_errors(exc)
         if not errors:
             raise
     else:
@@ -206,16 +208,16 @@ async def create(request: Request, conn: Conn, q: str = "") -> Response:
 @router.put(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def update(request: Request, conn: Conn, record_id: str, q: str = "") -> Response:
     record_uuid = parse_id(record_id)
-    record = await deal.get(conn, record_uuid) if record_uuid else None
+    record = await deal_store.get(conn, record_uuid) if record_uuid else None
     if record is None:
         return await _gone(conn, q)
-    values = deal.form_values(await request.form())
+    values = deal_store.form_values(await request.form())
     try:
-        await deal.update(conn, record["id"], deal.DealIn.model_validate(values))
+        await deal_store.update(conn, record["id"], Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = deal.constraint_errors(exc)
+        errors = deal_store.constraint_errors(exc)
         if not errors:
             raise
     else:
@@ -227,7 +229,7 @@ async def update(request: Request, conn: Conn, record_id: str, q: str = "") -> R
 @router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def delete(conn: Conn, record_id: str, q: str = "") -> Response:
     record_uuid = parse_id(record_id)
-    label = await deal.delete(conn, record_uuid) if record_uuid else None
+    label = await deal_store.delete(conn, record_uuid) if record_uuid else None
     if label is None:
         return await _gone(conn, q)
     return sse([

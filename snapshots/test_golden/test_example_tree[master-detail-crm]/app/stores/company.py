@@ -7,7 +7,8 @@ from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, check_http_url, form_str, like_pattern, text_value
+from app.core.forms import Blank, check_http_url, form_str, like_pattern, single_line, text_value
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -17,8 +18,8 @@ class CompanyIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: Annotated[str, Blank] = Field(min_length=1, max_length=120)
-    website: Annotated[str | None, Blank, AfterValidator(check_http_url)] = None
+    name: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=120)
+    website: Annotated[str | None, Blank, AfterValidator(single_line), AfterValidator(check_http_url)] = Field(None, max_length=2048)
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -157,6 +158,8 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     return {}
 

@@ -19,13 +19,16 @@ from app.core.forms import (
     form_bool,
     form_list,
     form_str,
+    in_date_range,
     json_value,
     like_pattern,
     parse_json,
+    single_line,
     text_value,
     today,
     uuid_list,
 )
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -37,16 +40,16 @@ class DealIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    title: Annotated[str, Blank] = Field(min_length=1)
+    title: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=1000)
     amount: Annotated[Decimal | None, Blank] = Field(None, ge=0, max_digits=18, decimal_places=2)
     chance: Annotated[float | None, Blank] = Field(None, ge=0, le=1, allow_inf_nan=False)
     won: bool = False
-    closes: Annotated[date | None, Blank] = None
-    next_call: Annotated[datetime | None, Blank, AfterValidator(as_utc)] = None
+    closes: Annotated[date | None, Blank, AfterValidator(in_date_range)] = None
+    next_call: Annotated[datetime | None, Blank, AfterValidator(as_utc), AfterValidator(in_date_range)] = None
     meta: Annotated[Any, BeforeValidator(parse_json), Blank] = None
     external: Annotated[UUID | None, Blank] = None
     class_: Annotated[Literal["small", "big & bold"] | None, Blank] = Field("small", alias="class")
-    from_: Annotated[str | None, Blank] = Field(None, alias="from")
+    from_: Annotated[str | None, Blank, AfterValidator(single_line)] = Field(None, max_length=1000, alias="from")
     contacts: list[UUID] = []
 
 
@@ -281,7 +284,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "fk_deal_contacts_contacts_id":
         return {"contacts": "That contact no longer exists."}

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from app.core.forms import field_errors, parse_id
 from app.core.records import get_or_404
 from app.db import Conn
-from app.stores import order, type
+from app.stores import order as order_store
+from app.stores import type as type_store
 from app.templating import render, with_query
 from app.web import (
     client_signals,
@@ -36,6 +37,7 @@ from app.web import (
 
 router = APIRouter(tags=["orders"])
 
+Form = order_store.OrderIn
 SCREEN = "orders"
 TITLE = "Orders 'n' \"stuff\""
 LABEL = "where"
@@ -49,7 +51,7 @@ PATH = "/orders"
 
 
 async def _list(conn: Conn, q: str) -> dict[str, Any]:
-    rows = await order.list_rows(conn, q, LIST_LIMIT, SEARCH)
+    rows = await order_store.list_rows(conn, q, LIST_LIMIT, SEARCH)
     return {"rows": rows, "q": q, "limit": LIST_LIMIT}
 
 
@@ -72,7 +74,7 @@ async def _form(
         "record": record,
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
-        "group_options": await type.options(conn),
+        "group_options": await type_store.options(conn),
     }
 
 
@@ -129,7 +131,7 @@ async def search(request: Request, conn: Conn, q: str = "") -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, q: str = "") -> Response:
     return await _respond(
-        request, conn, q=q, detail=await _form(conn, order.new_values()), selected_id="",
+        request, conn, q=q, detail=await _form(conn, order_store.new_values()), selected_id="",
         url=with_query(f"{PATH}/new", q), title=f"New {NOUN} · {TITLE}",
     )
 
@@ -138,7 +140,7 @@ async def new(request: Request, conn: Conn, q: str = "") -> Response:
 async def show(
     request: Request, conn: Conn, record_id: str, q: str = ""
 ) -> Response:
-    record = await get_or_404(order.get, conn, record_id)
+    record = await get_or_404(order_store.get, conn, record_id)
     return await _respond(
         request, conn, q=q, detail=_show(record), selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}", q), title=f"{record[LABEL]} · {TITLE}",
@@ -149,8 +151,8 @@ async def show(
 async def edit(
     request: Request, conn: Conn, record_id: str, q: str = ""
 ) -> Response:
-    record = await get_or_404(order.get, conn, record_id)
-    detail = await _form(conn, order.record_values(record), record=record)
+    record = await get_or_404(order_store.get, conn, record_id)
+    detail = await _form(conn, order_store.record_values(record), record=record)
     return await _respond(
         request, conn, q=q, detail=detail, selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}/edit", q), title=f"Edit {record[LABEL]} · {TITLE}",
@@ -161,7 +163,7 @@ async def edit(
 
 
 async def _saved(conn: Conn, record_id: UUID, q: str, message: str) -> Response:
-    record = await order.get(conn, record_id)
+    record = await order_store.get(conn, record_id)
     assert record is not None
     return sse([
         patch(render(
@@ -187,13 +189,13 @@ async def _gone(conn: Conn, q: str) -> Response:
 
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn, q: str = "") -> Response:
-    values = order.form_values(await request.form())
+    values = order_store.form_values(await request.form())
     try:
-        new_id = await order.create(conn, order.OrderIn.model_validate(values))
+        new_id = await order_store.create(conn, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = order.constraint_errors(exc)
+        errors = order_store.constraint_errors(exc)
         if not errors:
             raise
     else:
@@ -205,16 +207,16 @@ async def create(request: Request, conn: Conn, q: str = "") -> Response:
 @router.put(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def update(request: Request, conn: Conn, record_id: str, q: str = "") -> Response:
     record_uuid = parse_id(record_id)
-    record = await order.get(conn, record_uuid) if record_uuid else None
+    record = await order_store.get(conn, record_uuid) if record_uuid else None
     if record is None:
         return await _gone(conn, q)
-    values = order.form_values(await request.form())
+    values = order_store.form_values(await request.form())
     try:
-        await order.update(conn, record["id"], order.OrderIn.model_validate(values))
+        await order_store.update(conn, record["id"], Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = order.constraint_errors(exc)
+        errors = order_store.constraint_errors(exc)
         if not errors:
             raise
     else:
@@ -226,7 +228,7 @@ async def update(request: Request, conn: Conn, record_id: str, q: str = "") -> R
 @router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def delete(conn: Conn, record_id: str, q: str = "") -> Response:
     record_uuid = parse_id(record_id)
-    label = await order.delete(conn, record_uuid) if record_uuid else None
+    label = await order_store.delete(conn, record_uuid) if record_uuid else None
     if label is None:
         return await _gone(conn, q)
     return sse([

@@ -5,9 +5,10 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, form_str, like_pattern, text_value
+from app.core.forms import Blank, form_str, like_pattern, plain_text, single_line, text_value
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -19,10 +20,10 @@ class TypeIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    class_: Annotated[str, Blank] = Field(min_length=1, alias="class")
+    class_: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=1000, alias="class")
     from_: Annotated[Literal["it's", "a\"b", "<b>bold</b>", "{{ 7*7 }}", "back\\slash"] | None, Blank] = Field("it's", alias="from")
     select: Annotated[int | None, Blank] = Field(None, ge=0, le=10)
-    import_: Annotated[str | None, Blank] = Field(None, alias="import")
+    import_: Annotated[str | None, Blank, AfterValidator(plain_text)] = Field(None, max_length=10000, alias="import")
     def_: Annotated[UUID | None, Blank] = Field(None, alias="def")
 
 
@@ -188,7 +189,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "fk_types_def":
         return {"def": "That order no longer exists."}

@@ -24,7 +24,7 @@ from app.core.records import get_or_404
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.stores import task
+from app.stores import task as task_store
 from app.templating import render, with_query
 from app.web import (
     client_signals,
@@ -43,6 +43,7 @@ from app.web import (
 
 router = APIRouter(tags=["tasks"])
 
+Form = task_store.TaskIn
 SCREEN = "tasks"
 TITLE = "Tasks"
 LABEL = "title"
@@ -61,7 +62,7 @@ SHOW = "#tasks-show"
 
 
 async def _list(conn: Conn, q: str) -> dict[str, Any]:
-    rows = await task.list_rows(conn, q, LIST_LIMIT, SEARCH)
+    rows = await task_store.list_rows(conn, q, LIST_LIMIT, SEARCH)
     return {"rows": rows, "q": q, "limit": LIST_LIMIT}
 
 
@@ -153,7 +154,7 @@ async def search(request: Request, conn: Conn, since: Since, q: str = "") -> Res
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, since: Since, q: str = "") -> Response:
     return await _respond(
-        request, conn, q=q, detail=await _form(conn, task.new_values()), selected_id="",
+        request, conn, q=q, detail=await _form(conn, task_store.new_values()), selected_id="",
         url=with_query(f"{PATH}/new", q), title=f"New {NOUN} · {TITLE}", since=since,
     )
 
@@ -170,7 +171,7 @@ async def live(request: Request) -> Response:
 async def show(
     request: Request, conn: Conn, since: Since, record_id: str, q: str = ""
 ) -> Response:
-    record = await get_or_404(task.get, conn, record_id)
+    record = await get_or_404(task_store.get, conn, record_id)
     return await _respond(
         request, conn, q=q, detail=_show(record), selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}", q), title=f"{record[LABEL]} · {TITLE}",
@@ -182,8 +183,8 @@ async def show(
 async def edit(
     request: Request, conn: Conn, since: Since, record_id: str, q: str = ""
 ) -> Response:
-    record = await get_or_404(task.get, conn, record_id)
-    detail = await _form(conn, task.record_values(record), record=record)
+    record = await get_or_404(task_store.get, conn, record_id)
+    detail = await _form(conn, task_store.record_values(record), record=record)
     return await _respond(
         request, conn, q=q, detail=detail, selected_id=str(record["id"]),
         url=with_query(f"{PATH}/{record['id']}/edit", q), title=f"Edit {record[LABEL]} · {TITLE}",
@@ -195,7 +196,7 @@ async def edit(
 
 
 async def _saved(conn: Conn, record_id: UUID, q: str, message: str) -> Response:
-    record = await task.get(conn, record_id)
+    record = await task_store.get(conn, record_id)
     assert record is not None
     return sse([
         patch(render(
@@ -221,13 +222,13 @@ async def _gone(conn: Conn, q: str) -> Response:
 
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn, q: str = "") -> Response:
-    values = task.form_values(await request.form())
+    values = task_store.form_values(await request.form())
     try:
-        new_id = await task.create(conn, task.TaskIn.model_validate(values))
+        new_id = await task_store.create(conn, Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = task.constraint_errors(exc)
+        errors = task_store.constraint_errors(exc)
         if not errors:
             raise
     else:
@@ -239,16 +240,16 @@ async def create(request: Request, conn: Conn, q: str = "") -> Response:
 @router.put(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def update(request: Request, conn: Conn, record_id: str, q: str = "") -> Response:
     record_uuid = parse_id(record_id)
-    record = await task.get(conn, record_uuid) if record_uuid else None
+    record = await task_store.get(conn, record_uuid) if record_uuid else None
     if record is None:
         return await _gone(conn, q)
-    values = task.form_values(await request.form())
+    values = task_store.form_values(await request.form())
     try:
-        await task.update(conn, record["id"], task.TaskIn.model_validate(values))
+        await task_store.update(conn, record["id"], Form.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(exc)
     except IntegrityError as exc:
-        errors = task.constraint_errors(exc)
+        errors = task_store.constraint_errors(exc)
         if not errors:
             raise
     else:
@@ -260,7 +261,7 @@ async def update(request: Request, conn: Conn, record_id: str, q: str = "") -> R
 @router.delete(f"{PATH}/{{record_id}}", dependencies=[Depends(require_datastar)])
 async def delete(conn: Conn, record_id: str, q: str = "") -> Response:
     record_uuid = parse_id(record_id)
-    label = await task.delete(conn, record_uuid) if record_uuid else None
+    label = await task_store.delete(conn, record_uuid) if record_uuid else None
     if label is None:
         return await _gone(conn, q)
     return sse([
@@ -343,7 +344,7 @@ async def _detail_patches(conn: AsyncConnection[Any], changes: NetChanges, q: st
     for record_id, kind in changes.kinds.items():
         if kind is Kind.CREATED:
             continue  # no page can show a record it has not seen yet
-        record = await task.get(conn, record_id) if kind is Kind.UPDATED else None
+        record = await task_store.get(conn, record_id) if kind is Kind.UPDATED else None
         if record is not None:
             html = render(f"{SCREEN}/_show.html", detail=_show(record), q=q)
         else:

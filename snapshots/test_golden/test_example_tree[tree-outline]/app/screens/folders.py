@@ -15,8 +15,7 @@ moving a node under one of its own descendants is refused (recursive CTE check).
 /folders/live`) that patches in changes made elsewhere (`LiveTree` at the end).
 """
 
-import json
-from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -29,10 +28,11 @@ from app import sse as stream_events
 from app.core.forms import field_errors, parse_id
 from app.core.live import Since, live_stream
 from app.core.records import get_or_404
+from app.core.tree import Level, Tree, build_tree, place_script, requested_open
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
-from app.stores import folder
+from app.stores import folder as folder_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -50,6 +50,7 @@ from app.web import (
 
 router = APIRouter(tags=["folders"])
 
+Form = folder_store.FolderIn
 SCREEN = "folders"
 TITLE = "Folders"
 NOUN = "folder"
@@ -57,9 +58,8 @@ PATH = "/folders"
 SCREEN_ID = "folders"  # the prefix of this screen's element ids
 PARENT = "parent"  # form/record key of the parent ref
 LABEL = "name"  # form/record key of the label
-LABEL_ATTR = "name"  # the label's attribute on folder.FolderIn
+LABEL_ATTR = "name"  # the label's attribute on Form
 PAGE_SIZE = 5  # children per level page
-MAX_OPEN = 200  # open nodes the client may ask to keep open across a re-render
 MAX_DEPTH = 1000  # guards the recursive queries against a cycle already in the data
 MOVE_CHOICES = 500  # parents offered by the move form
 # Moves of this table run one at a time, so two concurrent moves cannot build a cycle.
@@ -71,16 +71,26 @@ Row = dict[str, Any]
 
 
 # SQL: parameterised; every identifier quoted. Siblings sort by label, then id; the same
-# key drives keyset pagination ("the rows after this id").
+# key drives keyset pagination ("the rows after this id"). A line holds at most one
+# table or column name, so no line outgrows the lint's 100 columns whatever the names.
 
 _NODE_COLUMNS = """
-    t."id", t."parent" AS "parent", t."name" AS "label",
-    EXISTS (SELECT 1 FROM "folders" AS c WHERE c."parent" = t."id") AS "has_children"
+    t."id",
+    t."parent" AS "parent",
+    t."name" AS "label",
+    EXISTS (
+        SELECT 1
+        FROM "folders" AS c
+        WHERE c."parent" = t."id"
+    ) AS "has_children"
 """
-_SORT_KEY = """(COALESCE(t."name"::text, ''), t."id")"""
+_SORT_KEY = """(
+    COALESCE(t."name"::text, ''), t."id")"""
 _KEYSET = """
-    AND (COALESCE(t."name"::text, ''), t."id") >
-        (SELECT COALESCE(a."name"::text, ''), a."id" FROM "folders" AS a WHERE a."id" = %(after)s)
+    AND (COALESCE(t."name"::text, ''), t."id") > (
+        SELECT COALESCE(a."name"::text, ''), a."id"
+        FROM "folders" AS a
+        WHERE a."id" = %(after)s)
 """
 
 
@@ -111,9 +121,11 @@ async def _position(conn: Conn, parent: UUID | None, node_id: UUID) -> int:
     cur = await conn.execute(
         f"""
         SELECT count(*) AS "n"
-        FROM "folders" AS t, "folders" AS x
+        FROM "folders" AS t,
+             "folders" AS x
         WHERE x."id" = %(id)s AND {_siblings(parent)}
-          AND {_SORT_KEY} < (COALESCE(x."name"::text, ''), x."id")
+          AND {_SORT_KEY} < (
+              COALESCE(x."name"::text, ''), x."id")
         """,
         {"parent": parent, "id": node_id},
     )
@@ -126,11 +138,19 @@ async def _ancestors(conn: Conn, node_id: UUID) -> list[Row]:
     cur = await conn.execute(
         """
         WITH RECURSIVE up AS (
-            SELECT t."id", t."parent" AS "parent", t."name" AS "label", 0 AS "depth"
-            FROM "folders" AS t WHERE t."id" = %(id)s
+            SELECT t."id",
+                   t."parent" AS "parent",
+                   t."name" AS "label",
+                   0 AS "depth"
+            FROM "folders" AS t
+            WHERE t."id" = %(id)s
             UNION ALL
-            SELECT p."id", p."parent", p."name", up."depth" + 1
-            FROM "folders" AS p JOIN up ON p."id" = up."parent"
+            SELECT p."id",
+                   p."parent",
+                   p."name",
+                   up."depth" + 1
+            FROM "folders" AS p
+            JOIN up ON p."id" = up."parent"
             WHERE up."depth" < %(max_depth)s
         ) CYCLE "id" SET "is_cycle" USING "seen"
         SELECT "id", "label" FROM up
@@ -145,9 +165,13 @@ async def _ancestors(conn: Conn, node_id: UUID) -> list[Row]:
 # A node and everything below it (CYCLE: terminates even on a cycle already in the data).
 _SUBTREE = """
     WITH RECURSIVE sub AS (
-        SELECT t."id" FROM "folders" AS t WHERE t."id" = %(id)s
+        SELECT t."id"
+        FROM "folders" AS t
+        WHERE t."id" = %(id)s
         UNION ALL
-        SELECT c."id" FROM "folders" AS c JOIN sub ON c."parent" = sub."id"
+        SELECT c."id"
+        FROM "folders" AS c
+        JOIN sub ON c."parent" = sub."id"
     ) CYCLE "id" SET "is_cycle" USING "seen"
 """
 
@@ -168,11 +192,19 @@ async def _move_choices(conn: Conn, node_id: UUID) -> list[Row]:
     cur = await conn.execute(
         """
         WITH RECURSIVE paths AS (
-            SELECT t."id", COALESCE(t."name"::text, '') AS "path", 0 AS "depth"
-            FROM "folders" AS t WHERE t."parent" IS NULL AND t."id" <> %(id)s
+            SELECT t."id",
+                   COALESCE(t."name"::text, '') AS "path",
+                   0 AS "depth"
+            FROM "folders" AS t
+            WHERE t."parent" IS NULL
+              AND t."id" <> %(id)s
             UNION ALL
-            SELECT c."id", paths."path" || ' / ' || COALESCE(c."name"::text, ''), paths."depth" + 1
-            FROM "folders" AS c JOIN paths ON c."parent" = paths."id"
+            SELECT c."id",
+                   paths."path" || ' / ' ||
+                   COALESCE(c."name"::text, ''),
+                   paths."depth" + 1
+            FROM "folders" AS c
+            JOIN paths ON c."parent" = paths."id"
             WHERE c."id" <> %(id)s AND paths."depth" < %(max_depth)s
         )
         SELECT "id", "path" FROM paths ORDER BY "path", "id" LIMIT %(limit)s
@@ -186,7 +218,11 @@ async def _rename(conn: Conn, node_id: UUID, label: Any) -> None:
     """Write the label column only (the rest of the record stays exactly as stored)."""
     async with conn.transaction():  # a failed write rolls back only itself
         await conn.execute(
-            'UPDATE "folders" SET "name" = %(label)s, "updated_at" = now() WHERE "id" = %(id)s',
+            """
+            UPDATE "folders"
+            SET "name" = %(label)s, "updated_at" = now()
+            WHERE "id" = %(id)s
+            """,
             {"id": node_id, "label": label},
         )
 
@@ -210,7 +246,11 @@ async def _move(conn: Conn, node_id: UUID, target: UUID | None) -> None:
             cur = await conn.execute(
                 f"""{_SUBTREE}
                 SELECT EXISTS (SELECT 1 FROM sub WHERE "id" = %(target)s) AS "inside",
-                       EXISTS (SELECT 1 FROM "folders" WHERE "id" = %(target)s) AS "exists"
+                       EXISTS (
+                           SELECT 1
+                           FROM "folders"
+                           WHERE "id" = %(target)s
+                       ) AS "exists"
                 """,
                 {"id": node_id, "target": target},
             )
@@ -221,7 +261,11 @@ async def _move(conn: Conn, node_id: UUID, target: UUID | None) -> None:
             if row["inside"]:
                 raise MoveError(f"A {NOUN} cannot move inside its own subtree.")
         cur = await conn.execute(
-            'UPDATE "folders" SET "parent" = %(target)s, "updated_at" = now() WHERE "id" = %(id)s',
+            """
+            UPDATE "folders"
+            SET "parent" = %(target)s, "updated_at" = now()
+            WHERE "id" = %(id)s
+            """,
             {"id": node_id, "target": target},
         )
         if cur.rowcount != 1:
@@ -233,7 +277,8 @@ async def _delete_subtree(conn: Conn, node_id: UUID) -> tuple[str, int] | None:
     async with conn.transaction():
         cur = await conn.execute(
             f"""{_SUBTREE}
-            DELETE FROM "folders" AS t USING (SELECT DISTINCT "id" FROM sub) AS doomed
+            DELETE FROM "folders" AS t
+            USING (SELECT DISTINCT "id" FROM sub) AS doomed
             WHERE t."id" = doomed."id"
             RETURNING t."id", t."name" AS "label"
             """,
@@ -242,24 +287,6 @@ async def _delete_subtree(conn: Conn, node_id: UUID) -> tuple[str, int] | None:
         rows = await cur.fetchall()
     label = next((r["label"] for r in rows if r["id"] == node_id), None)
     return None if not rows else (_label(label), len(rows))
-
-
-# The tree as the templates see it: levels of nodes; an open node carries its children.
-
-
-@dataclass
-class Level:
-    key: str  # the parent's id, or "root"
-    depth: int  # aria-level of its nodes (1 = top)
-    nodes: list[Row]
-    more_after: str | None = None  # set when the level has more rows after this id
-
-
-@dataclass
-class Tree:
-    root: Level
-    open_ids: list[str] = field(default_factory=list)  # the nodes rendered open
-    focus_id: str = ""  # the node that takes Tab focus (roving tabindex)
 
 
 async def _level(
@@ -283,46 +310,8 @@ async def _level(
 async def _tree(
     conn: Conn, open_ids: list[UUID], target: UUID | None = None, path: list[UUID] | None = None
 ) -> Tree:
-    """Render-ready tree: the top level, and the children of every open node that shows.
-
-    `path` (the ancestors of `target`, top first) is opened, and each level on the way is
-    shown far enough down to include the next node, so `target` is always in view.
-    """
-    path = path or []
-    wanted = set(open_ids) | set(path)
-    through = dict(zip([None, *path], [*path, target], strict=True)) if target else {}
-    selected_id = str(target) if target else ""
-    tree = Tree(root=await _level(conn, None, 1, through=through.get(None)))
-    pending = [tree.root]
-    while pending:
-        level = pending.pop()
-        for node in level.nodes:
-            node_id = node["id"]
-            if node["has_children"] and node_id in wanted:
-                node["children"] = await _level(
-                    conn, node_id, level.depth + 1, through=through.get(node_id)
-                )
-                tree.open_ids.append(str(node_id))
-                pending.append(node["children"])
-    shown = {str(n["id"]) for n in _walk(tree.root)}
-    first = str(tree.root.nodes[0]["id"]) if tree.root.nodes else ""
-    tree.focus_id = selected_id if selected_id in shown else first
-    return tree
-
-
-def _walk(level: Level) -> list[Row]:
-    rows = []
-    for node in level.nodes:
-        rows.append(node)
-        if node.get("children"):
-            rows.extend(_walk(node["children"]))
-    return rows
-
-
-def _requested_open(raw: str) -> list[UUID]:
-    """The open node ids a client sent (comma-separated); junk is dropped, the rest capped."""
-    ids = [parse_id(item) for item in raw.split(",")[:MAX_OPEN] if item]
-    return [i for i in ids if i is not None]
+    """The tree with these nodes open, showing `target` (see app/core/tree.py)."""
+    return await build_tree(partial(_level, conn), open_ids, target, path)
 
 
 # The detail pane: empty, one node, or the create form.
@@ -458,8 +447,8 @@ async def index(request: Request, conn: Conn, since: Since) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, since: Since, parent: str = "") -> Response:
     """The create form: a top-level node, or (with ?parent=<id>) a child of that node."""
-    parent_record = await get_or_404(folder.get, conn, parent) if parent else None
-    values = folder.new_values()
+    parent_record = await get_or_404(folder_store.get, conn, parent) if parent else None
+    values = folder_store.new_values()
     values[PARENT] = str(parent_record["id"]) if parent_record else ""
     detail = await _form(conn, values, parent=parent_record)
     if parent_record:
@@ -492,7 +481,7 @@ async def children(
     after_id = parse_id(after) if after else None
     depth = 1
     if parent is not None:
-        if await folder.get(conn, parent) is None:
+        if await folder_store.get(conn, parent) is None:
             return _gone(parent)
         depth = len(await _ancestors(conn, parent)) + 2
     level = await _level(conn, parent, depth, after=after_id)
@@ -511,7 +500,7 @@ async def children(
 
 @router.get(f"{PATH}/{{node_id}}")
 async def show(request: Request, conn: Conn, since: Since, node_id: str) -> Response:
-    record = await get_or_404(folder.get, conn, node_id)
+    record = await get_or_404(folder_store.get, conn, node_id)
     return await _respond(
         request, conn, detail=await _show(conn, record), record=record,
         url=_node_url(record["id"]), title=_title(record), since=since,
@@ -523,7 +512,7 @@ async def move_form(
     request: Request, conn: Conn, since: Since, node_id: str
 ) -> Response:
     """The detail pane with the move form open (the choices are fetched only now)."""
-    record = await get_or_404(folder.get, conn, node_id)
+    record = await get_or_404(folder_store.get, conn, node_id)
     detail = await _show(conn, record, move=await _move_choices(conn, record["id"]))
     return await _respond(
         request, conn, detail=detail, record=record, url=_node_url(record["id"]),
@@ -534,7 +523,7 @@ async def move_form(
 @router.get(f"{PATH}/{{node_id}}/rename")
 async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
     """Swap the node's row in the tree for an inline rename field."""
-    record = await get_or_404(folder.get, conn, node_id)
+    record = await get_or_404(folder_store.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     return sse([patch(render(
@@ -545,7 +534,7 @@ async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
 @router.get(f"{PATH}/{{node_id}}/row")
 async def row(request: Request, conn: Conn, node_id: str) -> Response:
     """The node's row as it normally shows (cancels an inline rename)."""
-    record = await get_or_404(folder.get, conn, node_id)
+    record = await get_or_404(folder_store.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     html = render(f"{SCREEN}/_name.html", n=_node(record), editing=False, refocus=True)
@@ -574,26 +563,26 @@ async def _changed(conn: Conn, record: Row, open_ids: list[UUID], message: str) 
 
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response:
-    values = folder.form_values(await request.form())
+    values = folder_store.form_values(await request.form())
     parent_id = parse_id(values[PARENT]) if values[PARENT] else None
-    parent_record = await folder.get(conn, parent_id) if parent_id else None
+    parent_record = await folder_store.get(conn, parent_id) if parent_id else None
     errors: dict[str, str] = {}
     if values[PARENT] and parent_record is None:
         errors = {"__all__": f"The parent {NOUN} no longer exists."}
     else:
         try:
-            new_id = await folder.create(conn, folder.FolderIn.model_validate(values))
+            new_id = await folder_store.create(conn, Form.model_validate(values))
         except ValidationError as exc:
             errors = field_errors(exc)
         except IntegrityError as exc:
-            errors = folder.constraint_errors(exc)
+            errors = folder_store.constraint_errors(exc)
             if not errors:
                 raise
         else:
             await conn.commit()  # durable before the browser hears of it (see _move)
-            record = await folder.get(conn, new_id)
+            record = await folder_store.get(conn, new_id)
             assert record is not None
-            keep = _requested_open(opened) + ([parent_id] if parent_id else [])
+            keep = requested_open(opened) + ([parent_id] if parent_id else [])
             return await _changed(conn, record, keep, f"{NOUN.capitalize()} created.")
     detail = await _form(conn, values, errors, parent=parent_record)
     if parent_record:
@@ -605,17 +594,17 @@ async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response
 async def rename(request: Request, conn: Conn, node_id: str) -> Response:
     """Inline rename: validated with the store's own rules for the label field."""
     record_id = parse_id(node_id)
-    record = await folder.get(conn, record_id) if record_id else None
+    record = await folder_store.get(conn, record_id) if record_id else None
     if record is None:
         return _gone(record_id)
     form = await request.form()
     raw = form.get("label")
     draft = raw if isinstance(raw, str) else ""
-    data = folder.FolderIn.model_construct()
+    data = Form.model_construct()
     error = ""
     try:
         # Only the label changes: validate that one field as the store's model would.
-        folder.FolderIn.__pydantic_validator__.validate_assignment(data, LABEL_ATTR, draft)
+        Form.__pydantic_validator__.validate_assignment(data, LABEL_ATTR, draft)
         await _rename(conn, record["id"], getattr(data, LABEL_ATTR))
         await conn.commit()
     except ValidationError as exc:
@@ -623,14 +612,14 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
         blank = not draft.strip()
         error = "This field is required." if blank else next(iter(field_errors(exc).values()))
     except IntegrityError as exc:
-        error = folder.constraint_errors(exc).get(LABEL, "")
+        error = folder_store.constraint_errors(exc).get(LABEL, "")
         if not error:
             raise
     if error:
         return sse([patch(render(
             f"{SCREEN}/_name.html", n=_node(record), editing=True, draft=draft, error=error
         ))])
-    record = await folder.get(conn, record["id"])
+    record = await folder_store.get(conn, record["id"])
     if record is None:
         return _gone(record_id)
     return sse([
@@ -646,7 +635,7 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
 async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "") -> Response:
     """Move a node under `parent` (empty: to the top level); cycles are refused."""
     record_id = parse_id(node_id)
-    record = await folder.get(conn, record_id) if record_id else None
+    record = await folder_store.get(conn, record_id) if record_id else None
     if record is None:
         return _gone(record_id)
     target = parse_id(parent) if parent else None
@@ -664,9 +653,9 @@ async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "")
         ])
     except IntegrityError:  # the new parent was deleted meanwhile
         return sse([toast(f"That {NOUN} no longer exists.", "error")])
-    record = await folder.get(conn, record["id"])
+    record = await folder_store.get(conn, record["id"])
     assert record is not None
-    keep = _requested_open(opened) + ([target] if target else [])
+    keep = requested_open(opened) + ([target] if target else [])
     where = "the top level" if target is None else "its new parent"
     return await _changed(conn, record, keep, f"Moved {_label(record[LABEL])} to {where}.")
 
@@ -686,7 +675,7 @@ async def delete(conn: Conn, node_id: str, opened: OpenIds = "") -> Response:
     if deleted is None:
         return _gone(record_id)
     label, n = deleted
-    tree = await _tree(conn, _requested_open(opened))
+    tree = await _tree(conn, requested_open(opened))
     also = f" and {n - 1} below it" if n > 1 else ""
     return sse([
         *_tree_events(tree, ""),
@@ -711,8 +700,12 @@ async def _placements(conn: AsyncConnection[Any], ids: list[UUID]) -> list[Row]:
     cur = await conn.execute(
         f"""
         SELECT {_NODE_COLUMNS},
-            (SELECT p."id" FROM "folders" AS p
-             WHERE (p."parent" = t."parent" OR (p."parent" IS NULL AND t."parent" IS NULL))
+            (SELECT p."id"
+             FROM "folders" AS p
+             WHERE (p."parent"
+                    = t."parent"
+                    OR (p."parent" IS NULL
+                        AND t."parent" IS NULL))
                AND (COALESCE(p."name"::text, ''), p."id") < {_SORT_KEY}
              ORDER BY COALESCE(p."name"::text, '') DESC, p."id" DESC
              LIMIT 1) AS "after"
@@ -768,7 +761,7 @@ class LiveTree:
             events.append(stream_events.patch_elements(
                 html, selector=f"#{SCREEN_ID}-live-box", mode="append"
             ))
-            events.append(stream_events.execute_script(PLACE_SCRIPT))
+            events.append(stream_events.execute_script(place_script(SCREEN_ID)))
         for node in [*parents, *placed]:
             # The row (label, toggle), unless the page is renaming that node inline.
             html = render(
@@ -798,7 +791,7 @@ async def _detail_patches(
         kind = changes.kinds.get(record_id, Kind.UPDATED)
         if kind is Kind.CREATED:
             continue  # no page can show a node it has not seen yet
-        record = await folder.get(conn, record_id) if kind is Kind.UPDATED else None
+        record = await folder_store.get(conn, record_id) if kind is Kind.UPDATED else None
         if record is not None:
             html = render(f"{SCREEN}/_show.html", detail=await _show(conn, record))
         else:
@@ -807,53 +800,6 @@ async def _detail_patches(
         events.append(stream_events.patch_elements(html, selector=selector))
     return events
 
-
-# Applies a frame's <template>s (from _place.html, in #…-live-box) to this page's tree.
-# Trusted, constant code: the data travels in the templates' escaped attributes.
-PLACE_SCRIPT = """(() => {
-  const k = __K__;
-  const byId = (what, id) => document.getElementById(`${k}-${what}-${id}`);
-  const box = document.getElementById(`${k}-live-box`);
-  for (const tpl of box ? [...box.children] : []) {
-    tpl.remove();
-    const d = tpl.dataset;
-    const fresh = tpl.content.firstElementChild;
-    if (d.parent) {
-      // A node that has children now: it gets a toggle (row patch) and a group to open.
-      const li = byId("node", d.parent);
-      const group = fresh.querySelector(":scope > [role=group]");
-      if (li && group && !li.querySelector(":scope > [role=group]")) {
-        for (const name of ["aria-expanded", "data-attr:aria-expanded"]) {
-          li.setAttribute(name, fresh.getAttribute(name));
-        }
-        li.append(group);
-      }
-      continue;
-    }
-    const old = byId("node", d.node);
-    const group = byId("group", d.group);
-    const anchor = d.after ? byId("node", d.after) : null;
-    const fits = group?.dataset.loaded === "true"
-      && (!d.after || anchor?.parentElement === group);
-    if (!fits) { old?.remove(); continue; }  // not loaded here, or past what this page shows
-    const ref = anchor ? anchor.nextElementSibling : group.firstElementChild;
-    if (old && old.parentElement === group) {
-      // Same level: move the element itself (children, open state and focus stay).
-      if (ref !== old) {
-        const focused = document.activeElement;
-        if ("moveBefore" in group) group.moveBefore(old, ref); else group.insertBefore(old, ref);
-        if (old.contains(focused) && document.activeElement !== focused) {
-          focused.focus({preventScroll: true});
-        }
-      }
-      continue;
-    }
-    const hadFocus = old?.contains(document.activeElement);
-    old?.remove();
-    group.insertBefore(fresh, ref === old ? null : ref);
-    if (hadFocus) fresh.focus({preventScroll: true});
-  }
-})();""".replace("__K__", json.dumps(SCREEN_ID))
 
 LIVE = LiveTree()
 STREAM = StreamRoute(path=LIVE_PATH, view=SCREEN, key=_stream_key)

@@ -12,7 +12,7 @@ Deleting a node deletes its whole subtree (the confirmation says how many nodes 
 moving a node under one of its own descendants is refused (recursive CTE check).
 """
 
-from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,8 +23,9 @@ from pydantic import ValidationError
 
 from app.core.forms import field_errors, parse_id
 from app.core.records import get_or_404
+from app.core.tree import Level, Tree, build_tree, requested_open
 from app.db import Conn
-from app.stores import unit
+from app.stores import unit as unit_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -42,6 +43,7 @@ from app.web import (
 
 router = APIRouter(tags=["units"])
 
+Form = unit_store.UnitIn
 SCREEN = "units"
 TITLE = "Org units"
 NOUN = "unit"
@@ -49,9 +51,8 @@ PATH = "/units"
 SCREEN_ID = "units"  # the prefix of this screen's element ids
 PARENT = "from"  # form/record key of the parent ref
 LABEL = "class"  # form/record key of the label
-LABEL_ATTR = "class_"  # the label's attribute on unit.UnitIn
+LABEL_ATTR = "class_"  # the label's attribute on Form
 PAGE_SIZE = 50  # children per level page
-MAX_OPEN = 200  # open nodes the client may ask to keep open across a re-render
 MAX_DEPTH = 1000  # guards the recursive queries against a cycle already in the data
 MOVE_CHOICES = 500  # parents offered by the move form
 # Moves of this table run one at a time, so two concurrent moves cannot build a cycle.
@@ -61,16 +62,26 @@ Row = dict[str, Any]
 
 
 # SQL: parameterised; every identifier quoted. Siblings sort by label, then id; the same
-# key drives keyset pagination ("the rows after this id").
+# key drives keyset pagination ("the rows after this id"). A line holds at most one
+# table or column name, so no line outgrows the lint's 100 columns whatever the names.
 
 _NODE_COLUMNS = """
-    t."id", t."from" AS "parent", t."class" AS "label",
-    EXISTS (SELECT 1 FROM "units" AS c WHERE c."from" = t."id") AS "has_children"
+    t."id",
+    t."from" AS "parent",
+    t."class" AS "label",
+    EXISTS (
+        SELECT 1
+        FROM "units" AS c
+        WHERE c."from" = t."id"
+    ) AS "has_children"
 """
-_SORT_KEY = """(COALESCE(t."class"::text, ''), t."id")"""
+_SORT_KEY = """(
+    COALESCE(t."class"::text, ''), t."id")"""
 _KEYSET = """
-    AND (COALESCE(t."class"::text, ''), t."id") >
-        (SELECT COALESCE(a."class"::text, ''), a."id" FROM "units" AS a WHERE a."id" = %(after)s)
+    AND (COALESCE(t."class"::text, ''), t."id") > (
+        SELECT COALESCE(a."class"::text, ''), a."id"
+        FROM "units" AS a
+        WHERE a."id" = %(after)s)
 """
 
 
@@ -101,9 +112,11 @@ async def _position(conn: Conn, parent: UUID | None, node_id: UUID) -> int:
     cur = await conn.execute(
         f"""
         SELECT count(*) AS "n"
-        FROM "units" AS t, "units" AS x
+        FROM "units" AS t,
+             "units" AS x
         WHERE x."id" = %(id)s AND {_siblings(parent)}
-          AND {_SORT_KEY} < (COALESCE(x."class"::text, ''), x."id")
+          AND {_SORT_KEY} < (
+              COALESCE(x."class"::text, ''), x."id")
         """,
         {"parent": parent, "id": node_id},
     )
@@ -116,11 +129,19 @@ async def _ancestors(conn: Conn, node_id: UUID) -> list[Row]:
     cur = await conn.execute(
         """
         WITH RECURSIVE up AS (
-            SELECT t."id", t."from" AS "parent", t."class" AS "label", 0 AS "depth"
-            FROM "units" AS t WHERE t."id" = %(id)s
+            SELECT t."id",
+                   t."from" AS "parent",
+                   t."class" AS "label",
+                   0 AS "depth"
+            FROM "units" AS t
+            WHERE t."id" = %(id)s
             UNION ALL
-            SELECT p."id", p."from", p."class", up."depth" + 1
-            FROM "units" AS p JOIN up ON p."id" = up."parent"
+            SELECT p."id",
+                   p."from",
+                   p."class",
+                   up."depth" + 1
+            FROM "units" AS p
+            JOIN up ON p."id" = up."parent"
             WHERE up."depth" < %(max_depth)s
         ) CYCLE "id" SET "is_cycle" USING "seen"
         SELECT "id", "label" FROM up
@@ -135,9 +156,13 @@ async def _ancestors(conn: Conn, node_id: UUID) -> list[Row]:
 # A node and everything below it (CYCLE: terminates even on a cycle already in the data).
 _SUBTREE = """
     WITH RECURSIVE sub AS (
-        SELECT t."id" FROM "units" AS t WHERE t."id" = %(id)s
+        SELECT t."id"
+        FROM "units" AS t
+        WHERE t."id" = %(id)s
         UNION ALL
-        SELECT c."id" FROM "units" AS c JOIN sub ON c."from" = sub."id"
+        SELECT c."id"
+        FROM "units" AS c
+        JOIN sub ON c."from" = sub."id"
     ) CYCLE "id" SET "is_cycle" USING "seen"
 """
 
@@ -158,11 +183,19 @@ async def _move_choices(conn: Conn, node_id: UUID) -> list[Row]:
     cur = await conn.execute(
         """
         WITH RECURSIVE paths AS (
-            SELECT t."id", COALESCE(t."class"::text, '') AS "path", 0 AS "depth"
-            FROM "units" AS t WHERE t."from" IS NULL AND t."id" <> %(id)s
+            SELECT t."id",
+                   COALESCE(t."class"::text, '') AS "path",
+                   0 AS "depth"
+            FROM "units" AS t
+            WHERE t."from" IS NULL
+              AND t."id" <> %(id)s
             UNION ALL
-            SELECT c."id", paths."path" || ' / ' || COALESCE(c."class"::text, ''), paths."depth" + 1
-            FROM "units" AS c JOIN paths ON c."from" = paths."id"
+            SELECT c."id",
+                   paths."path" || ' / ' ||
+                   COALESCE(c."class"::text, ''),
+                   paths."depth" + 1
+            FROM "units" AS c
+            JOIN paths ON c."from" = paths."id"
             WHERE c."id" <> %(id)s AND paths."depth" < %(max_depth)s
         )
         SELECT "id", "path" FROM paths ORDER BY "path", "id" LIMIT %(limit)s
@@ -176,7 +209,11 @@ async def _rename(conn: Conn, node_id: UUID, label: Any) -> None:
     """Write the label column only (the rest of the record stays exactly as stored)."""
     async with conn.transaction():  # a failed write rolls back only itself
         await conn.execute(
-            'UPDATE "units" SET "class" = %(label)s, "updated_at" = now() WHERE "id" = %(id)s',
+            """
+            UPDATE "units"
+            SET "class" = %(label)s, "updated_at" = now()
+            WHERE "id" = %(id)s
+            """,
             {"id": node_id, "label": label},
         )
 
@@ -200,7 +237,11 @@ async def _move(conn: Conn, node_id: UUID, target: UUID | None) -> None:
             cur = await conn.execute(
                 f"""{_SUBTREE}
                 SELECT EXISTS (SELECT 1 FROM sub WHERE "id" = %(target)s) AS "inside",
-                       EXISTS (SELECT 1 FROM "units" WHERE "id" = %(target)s) AS "exists"
+                       EXISTS (
+                           SELECT 1
+                           FROM "units"
+                           WHERE "id" = %(target)s
+                       ) AS "exists"
                 """,
                 {"id": node_id, "target": target},
             )
@@ -211,7 +252,11 @@ async def _move(conn: Conn, node_id: UUID, target: UUID | None) -> None:
             if row["inside"]:
                 raise MoveError(f"A {NOUN} cannot move inside its own subtree.")
         cur = await conn.execute(
-            'UPDATE "units" SET "from" = %(target)s, "updated_at" = now() WHERE "id" = %(id)s',
+            """
+            UPDATE "units"
+            SET "from" = %(target)s, "updated_at" = now()
+            WHERE "id" = %(id)s
+            """,
             {"id": node_id, "target": target},
         )
         if cur.rowcount != 1:
@@ -223,7 +268,8 @@ async def _delete_subtree(conn: Conn, node_id: UUID) -> tuple[str, int] | None:
     async with conn.transaction():
         cur = await conn.execute(
             f"""{_SUBTREE}
-            DELETE FROM "units" AS t USING (SELECT DISTINCT "id" FROM sub) AS doomed
+            DELETE FROM "units" AS t
+            USING (SELECT DISTINCT "id" FROM sub) AS doomed
             WHERE t."id" = doomed."id"
             RETURNING t."id", t."class" AS "label"
             """,
@@ -232,24 +278,6 @@ async def _delete_subtree(conn: Conn, node_id: UUID) -> tuple[str, int] | None:
         rows = await cur.fetchall()
     label = next((r["label"] for r in rows if r["id"] == node_id), None)
     return None if not rows else (_label(label), len(rows))
-
-
-# The tree as the templates see it: levels of nodes; an open node carries its children.
-
-
-@dataclass
-class Level:
-    key: str  # the parent's id, or "root"
-    depth: int  # aria-level of its nodes (1 = top)
-    nodes: list[Row]
-    more_after: str | None = None  # set when the level has more rows after this id
-
-
-@dataclass
-class Tree:
-    root: Level
-    open_ids: list[str] = field(default_factory=list)  # the nodes rendered open
-    focus_id: str = ""  # the node that takes Tab focus (roving tabindex)
 
 
 async def _level(
@@ -273,46 +301,8 @@ async def _level(
 async def _tree(
     conn: Conn, open_ids: list[UUID], target: UUID | None = None, path: list[UUID] | None = None
 ) -> Tree:
-    """Render-ready tree: the top level, and the children of every open node that shows.
-
-    `path` (the ancestors of `target`, top first) is opened, and each level on the way is
-    shown far enough down to include the next node, so `target` is always in view.
-    """
-    path = path or []
-    wanted = set(open_ids) | set(path)
-    through = dict(zip([None, *path], [*path, target], strict=True)) if target else {}
-    selected_id = str(target) if target else ""
-    tree = Tree(root=await _level(conn, None, 1, through=through.get(None)))
-    pending = [tree.root]
-    while pending:
-        level = pending.pop()
-        for node in level.nodes:
-            node_id = node["id"]
-            if node["has_children"] and node_id in wanted:
-                node["children"] = await _level(
-                    conn, node_id, level.depth + 1, through=through.get(node_id)
-                )
-                tree.open_ids.append(str(node_id))
-                pending.append(node["children"])
-    shown = {str(n["id"]) for n in _walk(tree.root)}
-    first = str(tree.root.nodes[0]["id"]) if tree.root.nodes else ""
-    tree.focus_id = selected_id if selected_id in shown else first
-    return tree
-
-
-def _walk(level: Level) -> list[Row]:
-    rows = []
-    for node in level.nodes:
-        rows.append(node)
-        if node.get("children"):
-            rows.extend(_walk(node["children"]))
-    return rows
-
-
-def _requested_open(raw: str) -> list[UUID]:
-    """The open node ids a client sent (comma-separated); junk is dropped, the rest capped."""
-    ids = [parse_id(item) for item in raw.split(",")[:MAX_OPEN] if item]
-    return [i for i in ids if i is not None]
+    """The tree with these nodes open, showing `target` (see app/core/tree.py)."""
+    return await build_tree(partial(_level, conn), open_ids, target, path)
 
 
 # The detail pane: empty, one node, or the create form.
@@ -347,7 +337,7 @@ async def _form(
         "parent": parent,
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
-        "kind_choices": unit.KIND_VALUES,
+        "kind_choices": unit_store.KIND_VALUES,
     }
 
 
@@ -439,8 +429,8 @@ async def index(request: Request, conn: Conn) -> Response:
 @router.get(f"{PATH}/new")
 async def new(request: Request, conn: Conn, parent: str = "") -> Response:
     """The create form: a top-level node, or (with ?parent=<id>) a child of that node."""
-    parent_record = await get_or_404(unit.get, conn, parent) if parent else None
-    values = unit.new_values()
+    parent_record = await get_or_404(unit_store.get, conn, parent) if parent else None
+    values = unit_store.new_values()
     values[PARENT] = str(parent_record["id"]) if parent_record else ""
     detail = await _form(conn, values, parent=parent_record)
     if parent_record:
@@ -465,7 +455,7 @@ async def children(
     after_id = parse_id(after) if after else None
     depth = 1
     if parent is not None:
-        if await unit.get(conn, parent) is None:
+        if await unit_store.get(conn, parent) is None:
             return _gone(parent)
         depth = len(await _ancestors(conn, parent)) + 2
     level = await _level(conn, parent, depth, after=after_id)
@@ -484,7 +474,7 @@ async def children(
 
 @router.get(f"{PATH}/{{node_id}}")
 async def show(request: Request, conn: Conn, node_id: str) -> Response:
-    record = await get_or_404(unit.get, conn, node_id)
+    record = await get_or_404(unit_store.get, conn, node_id)
     return await _respond(
         request, conn, detail=await _show(conn, record), record=record,
         url=_node_url(record["id"]), title=_title(record),
@@ -496,7 +486,7 @@ async def move_form(
     request: Request, conn: Conn, node_id: str
 ) -> Response:
     """The detail pane with the move form open (the choices are fetched only now)."""
-    record = await get_or_404(unit.get, conn, node_id)
+    record = await get_or_404(unit_store.get, conn, node_id)
     detail = await _show(conn, record, move=await _move_choices(conn, record["id"]))
     return await _respond(
         request, conn, detail=detail, record=record, url=_node_url(record["id"]),
@@ -507,7 +497,7 @@ async def move_form(
 @router.get(f"{PATH}/{{node_id}}/rename")
 async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
     """Swap the node's row in the tree for an inline rename field."""
-    record = await get_or_404(unit.get, conn, node_id)
+    record = await get_or_404(unit_store.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     return sse([patch(render(
@@ -518,7 +508,7 @@ async def rename_form(request: Request, conn: Conn, node_id: str) -> Response:
 @router.get(f"{PATH}/{{node_id}}/row")
 async def row(request: Request, conn: Conn, node_id: str) -> Response:
     """The node's row as it normally shows (cancels an inline rename)."""
-    record = await get_or_404(unit.get, conn, node_id)
+    record = await get_or_404(unit_store.get, conn, node_id)
     if not is_datastar(request):
         return RedirectResponse(_node_url(record["id"]))
     html = render(f"{SCREEN}/_name.html", n=_node(record), editing=False, refocus=True)
@@ -547,26 +537,26 @@ async def _changed(conn: Conn, record: Row, open_ids: list[UUID], message: str) 
 
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response:
-    values = unit.form_values(await request.form())
+    values = unit_store.form_values(await request.form())
     parent_id = parse_id(values[PARENT]) if values[PARENT] else None
-    parent_record = await unit.get(conn, parent_id) if parent_id else None
+    parent_record = await unit_store.get(conn, parent_id) if parent_id else None
     errors: dict[str, str] = {}
     if values[PARENT] and parent_record is None:
         errors = {"__all__": f"The parent {NOUN} no longer exists."}
     else:
         try:
-            new_id = await unit.create(conn, unit.UnitIn.model_validate(values))
+            new_id = await unit_store.create(conn, Form.model_validate(values))
         except ValidationError as exc:
             errors = field_errors(exc)
         except IntegrityError as exc:
-            errors = unit.constraint_errors(exc)
+            errors = unit_store.constraint_errors(exc)
             if not errors:
                 raise
         else:
             await conn.commit()  # durable before the browser hears of it (see _move)
-            record = await unit.get(conn, new_id)
+            record = await unit_store.get(conn, new_id)
             assert record is not None
-            keep = _requested_open(opened) + ([parent_id] if parent_id else [])
+            keep = requested_open(opened) + ([parent_id] if parent_id else [])
             return await _changed(conn, record, keep, f"{NOUN.capitalize()} created.")
     detail = await _form(conn, values, errors, parent=parent_record)
     if parent_record:
@@ -578,17 +568,17 @@ async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response
 async def rename(request: Request, conn: Conn, node_id: str) -> Response:
     """Inline rename: validated with the store's own rules for the label field."""
     record_id = parse_id(node_id)
-    record = await unit.get(conn, record_id) if record_id else None
+    record = await unit_store.get(conn, record_id) if record_id else None
     if record is None:
         return _gone(record_id)
     form = await request.form()
     raw = form.get("label")
     draft = raw if isinstance(raw, str) else ""
-    data = unit.UnitIn.model_construct()
+    data = Form.model_construct()
     error = ""
     try:
         # Only the label changes: validate that one field as the store's model would.
-        unit.UnitIn.__pydantic_validator__.validate_assignment(data, LABEL_ATTR, draft)
+        Form.__pydantic_validator__.validate_assignment(data, LABEL_ATTR, draft)
         await _rename(conn, record["id"], getattr(data, LABEL_ATTR))
         await conn.commit()
     except ValidationError as exc:
@@ -596,14 +586,14 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
         blank = not draft.strip()
         error = "This field is required." if blank else next(iter(field_errors(exc).values()))
     except IntegrityError as exc:
-        error = unit.constraint_errors(exc).get(LABEL, "")
+        error = unit_store.constraint_errors(exc).get(LABEL, "")
         if not error:
             raise
     if error:
         return sse([patch(render(
             f"{SCREEN}/_name.html", n=_node(record), editing=True, draft=draft, error=error
         ))])
-    record = await unit.get(conn, record["id"])
+    record = await unit_store.get(conn, record["id"])
     if record is None:
         return _gone(record_id)
     return sse([
@@ -619,7 +609,7 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
 async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "") -> Response:
     """Move a node under `parent` (empty: to the top level); cycles are refused."""
     record_id = parse_id(node_id)
-    record = await unit.get(conn, record_id) if record_id else None
+    record = await unit_store.get(conn, record_id) if record_id else None
     if record is None:
         return _gone(record_id)
     target = parse_id(parent) if parent else None
@@ -637,9 +627,9 @@ async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "")
         ])
     except IntegrityError:  # the new parent was deleted meanwhile
         return sse([toast(f"That {NOUN} no longer exists.", "error")])
-    record = await unit.get(conn, record["id"])
+    record = await unit_store.get(conn, record["id"])
     assert record is not None
-    keep = _requested_open(opened) + ([target] if target else [])
+    keep = requested_open(opened) + ([target] if target else [])
     where = "the top level" if target is None else "its new parent"
     return await _changed(conn, record, keep, f"Moved {_label(record[LABEL])} to {where}.")
 
@@ -659,7 +649,7 @@ async def delete(conn: Conn, node_id: str, opened: OpenIds = "") -> Response:
     if deleted is None:
         return _gone(record_id)
     label, n = deleted
-    tree = await _tree(conn, _requested_open(opened))
+    tree = await _tree(conn, requested_open(opened))
     also = f" and {n - 1} below it" if n > 1 else ""
     return sse([
         *_tree_events(tree, ""),

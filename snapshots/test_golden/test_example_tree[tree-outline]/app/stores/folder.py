@@ -5,9 +5,10 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, form_str, like_pattern, text_value
+from app.core.forms import Blank, form_str, like_pattern, plain_text, single_line, text_value
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -17,9 +18,9 @@ class FolderIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: Annotated[str, Blank] = Field(min_length=1, max_length=80)
+    name: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=80)
     parent: Annotated[UUID | None, Blank] = None
-    notes: Annotated[str | None, Blank] = None
+    notes: Annotated[str | None, Blank, AfterValidator(plain_text)] = Field(None, max_length=10000)
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -124,6 +125,37 @@ def _params(data: FolderIn) -> dict[str, Any]:
     }
 
 
+# Writes that could close a cycle take turns (until their transaction ends), so two
+# concurrent writes cannot each pass the check against the other's old value.
+RULES_LOCK = "dsgen-acyclic:folders"
+
+
+async def _check_rules(
+    conn: AsyncConnection[DictRow], record_id: UUID, data: FolderIn
+) -> None:
+    """Refuse a write that would make a folder its own ancestor (a cycle)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", {"lock": RULES_LOCK})
+    if data.parent is not None:
+        # The new parent and its ancestors (UNION: ends on a cycle already there).
+        cur = await conn.execute(
+            """
+            WITH RECURSIVE up("id") AS (
+                SELECT %(start)s::uuid
+                UNION
+                SELECT t."parent" FROM "folders" AS t JOIN up ON t."id" = up."id"
+            )
+            SELECT EXISTS (SELECT 1 FROM up WHERE "id" = %(id)s) AS "cycle"
+            """,
+            {"start": data.parent, "id": record_id},
+        )
+        row = await cur.fetchone()
+        if row is not None and row["cycle"]:
+            raise RuleViolation(
+                "parent",
+                "A folder cannot be placed under itself or one of its own descendants.",
+            )
+
+
 async def create(conn: AsyncConnection[DictRow], data: FolderIn) -> UUID:
     async with conn.transaction():
         cur = await conn.execute(
@@ -141,6 +173,7 @@ async def create(conn: AsyncConnection[DictRow], data: FolderIn) -> UUID:
 
 async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: FolderIn) -> bool:
     async with conn.transaction():
+        await _check_rules(conn, record_id, data)
         cur = await conn.execute(
             """
             UPDATE "folders"
@@ -169,7 +202,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "fk_folders_parent":
         return {"parent": "That folder no longer exists."}

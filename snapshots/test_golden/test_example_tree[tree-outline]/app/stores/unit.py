@@ -5,9 +5,10 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, form_str, like_pattern, text_value
+from app.core.forms import Blank, form_str, like_pattern, single_line, text_value
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -19,9 +20,9 @@ class UnitIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    class_: Annotated[str, Blank] = Field(min_length=1, max_length=60, alias="class")
+    class_: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=60, alias="class")
     from_: Annotated[UUID | None, Blank] = Field(None, alias="from")
-    order: Annotated[int, Blank] = Field(ge=0)
+    order: Annotated[int, Blank] = Field(ge=0, le=2147483647)
     kind: Annotated[Literal["team", "group & co"] | None, Blank] = "team"
 
 
@@ -133,6 +134,37 @@ def _params(data: UnitIn) -> dict[str, Any]:
     }
 
 
+# Writes that could close a cycle take turns (until their transaction ends), so two
+# concurrent writes cannot each pass the check against the other's old value.
+RULES_LOCK = "dsgen-acyclic:units"
+
+
+async def _check_rules(
+    conn: AsyncConnection[DictRow], record_id: UUID, data: UnitIn
+) -> None:
+    """Refuse a write that would make a unit its own ancestor (a cycle)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", {"lock": RULES_LOCK})
+    if data.from_ is not None:
+        # The new from and its ancestors (UNION: ends on a cycle already there).
+        cur = await conn.execute(
+            """
+            WITH RECURSIVE up("id") AS (
+                SELECT %(start)s::uuid
+                UNION
+                SELECT t."from" FROM "units" AS t JOIN up ON t."id" = up."id"
+            )
+            SELECT EXISTS (SELECT 1 FROM up WHERE "id" = %(id)s) AS "cycle"
+            """,
+            {"start": data.from_, "id": record_id},
+        )
+        row = await cur.fetchone()
+        if row is not None and row["cycle"]:
+            raise RuleViolation(
+                "from",
+                "A unit cannot be placed under itself or one of its own descendants.",
+            )
+
+
 async def create(conn: AsyncConnection[DictRow], data: UnitIn) -> UUID:
     async with conn.transaction():
         cur = await conn.execute(
@@ -150,6 +182,7 @@ async def create(conn: AsyncConnection[DictRow], data: UnitIn) -> UUID:
 
 async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: UnitIn) -> bool:
     async with conn.transaction():
+        await _check_rules(conn, record_id, data)
         cur = await conn.execute(
             """
             UPDATE "units"
@@ -179,7 +212,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "fk_units_from":
         return {"from": "That unit no longer exists."}

@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from app.core.forms import field_errors, parse_id
 from app.db import Conn
-from app.stores import company, signup
+from app.stores import company as company_store
+from app.stores import signup as signup_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -56,7 +57,7 @@ EXPIRE_DAYS = 7
 RECENT_LIMIT = 8  # drafts listed beside the wizard
 
 Row = dict[str, Any]
-Input = signup.SignupIn  # the store's form model: what a valid record is
+Input = signup_store.SignupIn  # the store's form model: what a valid record is
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def _where(reached: int) -> str:
 
 def _values(draft: Row | None) -> dict[str, Any]:
     """What the form shows: the store's new-record values, overlaid with the draft's."""
-    values = signup.new_values()
+    values = signup_store.new_values()
     if draft is not None:
         values.update((k, v) for k, v in draft["data"].items() if k in values)
     return values
@@ -186,7 +187,7 @@ def _values(draft: Row | None) -> dict[str, Any]:
 
 def _posted(form: Any, step: Step) -> dict[str, Any]:
     """This step's fields from the submitted form; anything else in it is ignored."""
-    return {k: v for k, v in signup.form_values(form).items() if k in step.fields}
+    return {k: v for k, v in signup_store.form_values(form).items() if k in step.fields}
 
 
 def _check(values: dict[str, Any]) -> tuple[Input | None, dict[str, str]]:
@@ -209,9 +210,9 @@ async def _choices(conn: Conn, step: Step) -> dict[str, Any]:
     """The options of the step's selects (refs by label, enum values)."""
     choices: dict[str, Any] = {}
     if "company" in step.fields:
-        choices["company"] = await company.options(conn)
+        choices["company"] = await company_store.options(conn)
     if "class" in step.fields:
-        choices["class"] = signup.CLASS_VALUES
+        choices["class"] = signup_store.CLASS_VALUES
     return choices
 
 
@@ -407,7 +408,7 @@ async def start(request: Request, conn: Conn, created: str = "") -> Response:
     ?created=<id>, the confirmation for a record this wizard just created."""
     await _expire(conn)
     record_id = parse_id(created) if created else None
-    record = await signup.get(conn, record_id) if record_id is not None else None
+    record = await signup_store.get(conn, record_id) if record_id is not None else None
     if record is not None:
         return await _respond(request, conn, _done(record), url=f"{PATH}?created={record['id']}")
     return await _respond(request, conn, await _step_card(conn, None, 1), url=PATH)
@@ -491,15 +492,15 @@ async def _finish(conn: Conn, draft_id: UUID, events: list[DatastarEvent]) -> Re
         data, errors = _check(_values(draft))
         if data is not None:
             try:
-                record_id = await signup.create(conn, data)
+                record_id = await signup_store.create(conn, data)
             except IntegrityError as exc:  # create's own savepoint is rolled back already
-                errors = signup.constraint_errors(exc)
+                errors = signup_store.constraint_errors(exc)
                 if not errors:
                     raise
             else:
                 await _delete(conn, draft["id"])
     if record_id is not None:
-        record = await signup.get(conn, record_id)
+        record = await signup_store.get(conn, record_id)
         assert record is not None
         done = await _changed(conn, _done(record), f"{PATH}?created={record_id}")
         return sse([*events, *done, toast(f"{NOUN.capitalize()} created.")])

@@ -7,7 +7,16 @@ from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.forms import Blank, check_email, form_str, like_pattern, text_value
+from app.core.forms import (
+    Blank,
+    check_email,
+    form_str,
+    like_pattern,
+    plain_text,
+    single_line,
+    text_value,
+)
+from app.core.rules import RuleViolation
 
 Row = dict[str, Any]
 
@@ -19,12 +28,12 @@ class ContactIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: Annotated[str, Blank] = Field(min_length=1, max_length=120)
-    email: Annotated[str | None, Blank, AfterValidator(check_email)] = None
+    name: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=120)
+    email: Annotated[str | None, Blank, AfterValidator(single_line), AfterValidator(check_email)] = Field(None, max_length=320)
     company: Annotated[UUID | None, Blank] = None
     status: Annotated[Literal["lead", "active", "churned"] | None, Blank] = "lead"
     score: Annotated[int | None, Blank] = Field(None, ge=0, le=100)
-    notes: Annotated[str | None, Blank] = None
+    notes: Annotated[str | None, Blank, AfterValidator(plain_text)] = Field(None, max_length=10000)
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -197,7 +206,9 @@ async def delete(conn: AsyncConnection[DictRow], record_id: UUID) -> str | None:
 
 
 def constraint_errors(exc: IntegrityError) -> dict[str, str]:
-    """Field errors for database constraint violations the form can explain."""
+    """Field errors for database constraint violations (and store rules) the form can explain."""
+    if isinstance(exc, RuleViolation):
+        return {exc.field: exc.message}
     constraint = exc.diag.constraint_name
     if constraint == "uq_contacts_email":
         return {"email": "Another contact already uses this value."}

@@ -1,0 +1,553 @@
+"""Hostile input: what a careless or malicious client sends, on every screen of this app.
+
+Generated from the spec: every page, every create form and every field. Whatever comes
+in, the answer is never a 500, and every response carries the security headers
+(app/core/security.py). The limits are those of app/core/limits.py, set small here.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.main import create_app, create_asgi
+from tests.conftest import DATASTAR
+
+# Every page of the app (its first address).
+PAGES = ["/timeline", "/tasks", "/rota"]
+# Screens whose full store form creates a record with a POST to the screen's address, with the
+# store's fields as a browser sends them (valid sample values).
+FORMS = {
+    "/timeline": {
+        "title": "Ada <b>&</b> {{ 7*7 }}",
+        "starts": "2024-05-17",
+        "ends": "2024-05-17",
+        "owner": "Ada <b>&</b> {{ 7*7 }}",
+    },
+    "/tasks": {
+        "title": "Ada <b>&</b> {{ 7*7 }}",
+        "starts": "2024-05-17",
+        "ends": "2024-05-17",
+        "owner": "Ada <b>&</b> {{ 7*7 }}",
+    },
+    "/rota": {
+        "class": "Ada <b>&</b> {{ 7*7 }}",
+        "from": "2024-05-17T09:30",
+        "end": "2024-05-17T09:30",
+    },
+}
+# (screen address, field, max length or None) of every string and text field on a form.
+TEXT_FIELDS = [
+    ("/timeline", "title", 200),
+    ("/timeline", "owner", 80),
+    ("/tasks", "title", 200),
+    ("/tasks", "owner", 80),
+    ("/rota", "class", None),
+]
+# (screen address, field, type) of every number and date field on a form.
+BOUNDED_FIELDS = [
+    ("/timeline", "starts", "date"),
+    ("/timeline", "ends", "date"),
+    ("/tasks", "starts", "date"),
+    ("/tasks", "ends", "date"),
+    ("/rota", "from", "datetime"),
+    ("/rota", "end", "datetime"),
+]
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "\"'><svg onload=alert(1)>",
+    "{{ 7*7 }} {% raw %}",
+    "${alert(1)} `x` \\u2028",
+    "');alert(1);('",
+    "line\u2028break\u2029",
+]
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy")
+
+
+@pytest.fixture(scope="module")
+def hostile_app(database_url: str) -> FastAPI:
+    """The app with small limits, and one route that fails (the 500 response class)."""
+    settings = Settings(
+        database_url=database_url, max_body_bytes=64 * 1024, max_search_chars=50
+    )
+    app = create_app(settings)
+
+    @app.get("/__boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    return app
+
+
+@pytest.fixture
+def raw(hostile_app: FastAPI, db: Any) -> Iterator[TestClient]:
+    """A client that sees 500s as responses instead of exceptions."""
+    with TestClient(hostile_app, raise_server_exceptions=False, follow_redirects=False) as c:
+        yield c
+
+
+def assert_secure(response: Any) -> None:
+    for name in SECURITY_HEADERS:
+        assert name in response.headers, f"{name} missing on {response.request.url}"
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "'unsafe-eval'" not in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def assert_refused(response: Any, status: int) -> None:
+    """A refusal: the status for a plain client, a toast (and the status in a header) for
+    Datastar, which ignores the body of any non-200 response."""
+    assert response.status_code != 500
+    if response.request.headers.get("datastar-request") == "true":
+        assert response.status_code == 200
+        assert response.headers["x-refused-status"] == str(status)
+        assert "datastar-patch-elements" in response.text
+    else:
+        assert response.status_code == status
+
+
+# Security headers on every class of response.
+
+
+def test_every_response_class_carries_the_security_headers(raw: TestClient) -> None:
+    responses = {
+        "html": raw.get(PAGES[0]),
+        "sse": raw.get(PAGES[0], headers=DATASTAR),
+        "static": raw.get("/static/datastar.js"),
+        "404": raw.get("/no/such/page"),
+        "405": raw.patch(PAGES[0]),
+        "413": raw.post(PAGES[0], content=b"x" * 70_000, headers=DATASTAR),
+        "422": raw.get(PAGES[0], params={"q": "x" * 51}),
+        "500": raw.get("/__boom"),
+    }
+    assert responses["500"].status_code == 500
+    assert responses["404"].status_code == 404
+    assert responses["405"].status_code == 405
+    for response in responses.values():
+        assert_secure(response)
+
+
+def test_the_nonce_is_fresh_per_request_and_placed_on_the_page(raw: TestClient) -> None:
+    first, second = raw.get(PAGES[0]), raw.get(PAGES[0])
+    nonces = [
+        r.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
+        for r in (first, second)
+    ]
+    assert nonces[0] != nonces[1]
+    assert f'data-nonce="{nonces[0]}"' in first.text
+
+
+# Request limits.
+
+
+@pytest.mark.parametrize("datastar", [False, True], ids=["plain", "datastar"])
+def test_an_oversize_body_is_refused(raw: TestClient, datastar: bool) -> None:
+    headers = DATASTAR if datastar else {}
+    response = raw.post(PAGES[0], content=b"a=" + b"x" * 70_000, headers={
+        **headers, "content-type": "application/x-www-form-urlencoded"})
+    assert_refused(response, 413)
+
+
+def test_an_oversize_body_without_a_length_is_cut_off(raw: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(100):
+            yield b"x" * 1024
+
+    path = next(iter(FORMS), PAGES[0])
+    response = raw.post(path, content=chunks(), headers={
+        **DATASTAR, "content-type": "application/x-www-form-urlencoded"})
+    assert_refused(response, 413)
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("query", [
+    "q=a%00b", "q=%01", "datastar=%7B%22a%22%3A%22%00%22%7D", "x%00=1",
+], ids=["nul-q", "control-q", "nul-signals", "nul-name"])
+def test_nul_and_control_characters_in_the_address_are_refused(
+    raw: TestClient, path: str, query: str
+) -> None:
+    response = raw.get(f"{path}?{query}")
+    assert_refused(response, 400)
+    assert_secure(response)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_deeply_nested_signals_are_refused(raw: TestClient, path: str) -> None:
+    deep = "[" * 8000 + "]" * 8000
+    assert_refused(raw.get(path, params={"datastar": deep}), 400)
+    assert_refused(raw.get(path, params={"datastar": deep}, headers=DATASTAR), 400)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_long_search_is_refused(raw: TestClient, path: str) -> None:
+    assert_refused(raw.get(path, params={"q": "x" * 40_000}), 422)
+    assert_refused(raw.get(path, params={"q": "x" * 40_000}, headers=DATASTAR), 422)
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("since", ["²", "9" * 5000, "-1", "1e9", "٣"])
+def test_a_garbled_stream_position_is_not_a_server_error(
+    raw: TestClient, path: str, since: str
+) -> None:
+    response = raw.get(path, params={"since": since})
+    assert response.status_code < 500
+
+
+@pytest.mark.parametrize("since", ["²", "9" * 5000, "-1", "1e9", "٣", "99999999999999999999"])
+def test_a_garbled_stream_position_means_a_full_render(since: str) -> None:
+    from starlette.requests import Request
+
+    from app.realtime.response import resume_point
+
+    for scope in (
+        {"type": "http", "query_string": f"since={since}".encode(), "headers": []},
+        {"type": "http", "query_string": b"", "headers": [(b"last-event-id", since.encode())]},
+    ):
+        assert resume_point(Request(scope)) is None
+    assert resume_point(Request({"type": "http", "query_string": b"since=42", "headers": []})) == 42
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_json_signals_nested_deeply_are_not_a_server_error(raw: TestClient, path: str) -> None:
+    deep = "[" * 8000 + "]" * 8000
+    for method in ("post", "put"):
+        response = raw.request(method, path, content=deep, headers={
+            **DATASTAR, "content-type": "application/json"})
+        assert response.status_code < 500
+
+
+# Forms: every field of every create form.
+
+
+@pytest.mark.parametrize(("path", "name", "max_length"), TEXT_FIELDS)
+def test_nul_in_a_form_field_is_refused_with_a_message(
+    raw: TestClient, path: str, name: str, max_length: int | None
+) -> None:
+    form = {**FORMS[path], name: "a\x00b"}
+    response = raw.post(path, data=form, headers=DATASTAR)
+    assert_refused(response, 400)
+    assert "NUL" in response.text
+
+
+@pytest.mark.parametrize(("path", "name", "max_length"), TEXT_FIELDS)
+def test_other_control_characters_in_a_form_field_get_a_field_error(
+    raw: TestClient, path: str, name: str, max_length: int | None
+) -> None:
+    form = {**FORMS[path], name: "a\x01b\x1bc"}
+    response = raw.post(path, data=form, headers=DATASTAR)
+    assert response.status_code == 200
+    assert "control characters" in response.text
+
+
+@pytest.mark.parametrize(("path", "name", "max_length"), TEXT_FIELDS)
+def test_an_overlong_text_field_gets_a_field_error(
+    raw: TestClient, path: str, name: str, max_length: int | None
+) -> None:
+    form = {**FORMS[path], name: "x" * ((max_length or 10_000) + 1)}
+    response = raw.post(path, data=form, headers=DATASTAR)
+    assert response.status_code == 200
+    assert "Use at most" in response.text
+
+
+@pytest.mark.parametrize(("path", "name", "kind"), BOUNDED_FIELDS)
+def test_out_of_range_values_get_a_field_error(
+    raw: TestClient, path: str, name: str, kind: str
+) -> None:
+    values = {
+        "int": ["2147483648", "-2147483649", "9" * 40],
+        "decimal": ["1" + "0" * 30, "1e400"],
+        "float": ["1e400", "nan"],
+        "date": ["0001-01-01", "9999-12-31", "0999-12-31"],
+        "datetime": ["0001-01-01T00:00", "9999-12-31T23:59"],
+        "email": ["a" * 320 + "@example.com"],
+    }[kind]
+    for value in values:
+        response = raw.post(path, data={**FORMS[path], name: value}, headers=DATASTAR)
+        assert response.status_code == 200, value
+        assert "created." not in response.text, value
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+@pytest.mark.parametrize(("path", "name", "max_length"), TEXT_FIELDS)
+def test_hostile_strings_are_stored_and_shown_escaped(
+    raw: TestClient, path: str, name: str, max_length: int | None, payload: str
+) -> None:
+    value = payload[:max_length] if max_length else payload
+    response = raw.post(path, data={**FORMS[path], name: value}, headers=DATASTAR)
+    assert response.status_code == 200
+    for page in PAGES:
+        html = raw.get(page).text
+        assert "<img src=x" not in html and "<svg onload" not in html
+        for answer in (raw.get(page, headers=DATASTAR),):
+            assert answer.status_code == 200
+            assert "<img src=x" not in answer.text and "<svg onload" not in answer.text
+
+
+# Store `task`: no write, through any screen's form, may close a cycle.
+
+
+def _task_chain(db: Any) -> list[str]:
+    """Three task rows, each the depends_on of the next: a → b → c."""
+    from tests.conftest import insert
+
+    ids: list[str] = []
+    for n in range(3):
+        values = {"title": f"node {n}"}
+        values["starts"] = "2024-05-17"
+        values["ends"] = "2024-05-17"
+        ids.append(insert(db, "tasks", **values))
+        if len(ids) > 1:
+            db.execute(
+                'INSERT INTO "task_depends_on" ("task_id", "depends_on_id", "position") '
+                "VALUES (%s, %s, 0)",
+                (ids[-1], ids[-2]),
+            )
+    return ids
+
+
+@pytest.mark.parametrize("path", ["/timeline", "/tasks"])
+def test_task_depends_on_cannot_close_a_cycle_through_any_form(
+    raw: TestClient, db: Any, path: str
+) -> None:
+    from app.stores import task as store
+
+    first, _, last = _task_chain(db)
+    row = db.execute('SELECT * FROM "tasks" WHERE "id" = %s', (first,)).fetchone()
+    assert row is not None
+    row["depends_on"] = []  # the form shows the links as a list
+    before = db.execute(
+        'SELECT count(*) AS "n" FROM "task_depends_on" WHERE "task_id" = %s',
+        (first,),
+    ).fetchone()
+    form = store.record_values(row)
+    for bad in (first, last):  # itself, and the end of the chain that leads back to it
+        form["depends_on"] = [bad]
+        response = raw.put(f"{path}/{first}", data=form, headers=DATASTAR)
+        assert response.status_code == 200
+        after = db.execute(
+            'SELECT count(*) AS "n" FROM "task_depends_on" WHERE "task_id" = %s',
+            (first,),
+        ).fetchone()
+        assert after == before, f"{path} let a task depend on {bad}"
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    ("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31"), ("0001-01-01", "9999-12-31"),
+])
+def test_timeline_draws_dates_at_the_ends_of_the_calendar(
+    raw: TestClient, db: Any, start: str, end: str
+) -> None:
+    """Rows written outside the forms' range (SQL, imports) must not break the chart."""
+    from tests.conftest import insert
+
+    values = {"title": "edge"}
+    values["starts"] = start
+    values["ends"] = end
+    insert(db, "tasks", **values)
+    for page in PAGES:  # the chart's own page and every page embedding it
+        assert raw.get(page).status_code == 200, page
+        assert raw.get(page, headers=DATASTAR).status_code == 200, page
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    ("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31"), ("0001-01-01", "9999-12-31"),
+])
+def test_rota_draws_dates_at_the_ends_of_the_calendar(
+    raw: TestClient, db: Any, start: str, end: str
+) -> None:
+    """Rows written outside the forms' range (SQL, imports) must not break the chart."""
+    from tests.conftest import insert
+
+    values = {"class": "edge"}
+    values["from"] = start
+    values["end"] = end
+    insert(db, "shifts", **values)
+    for page in PAGES:  # the chart's own page and every page embedding it
+        assert raw.get(page).status_code == 200, page
+        assert raw.get(page, headers=DATASTAR).status_code == 200, page
+
+
+# Resource exhaustion: a real server (uvicorn) with small limits, and raw sockets for the
+# clients that misbehave.
+
+SMALL = {
+    "pool_max_size": 3,
+    "statement_timeout_ms": 2_000,
+    "realtime_max_streams_per_client": 6,
+    "realtime_max_keys_per_view": 3,
+    "realtime_heartbeat_s": 1.0,
+}
+
+
+@pytest.fixture(scope="module")
+def small_server(database_url: str) -> Iterator[tuple[str, int]]:
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.conftest import _free_port
+
+    settings = Settings(database_url=database_url, **SMALL)  # type: ignore[arg-type]
+    served = create_asgi(settings)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(served, host="127.0.0.1", port=port, log_level="critical")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.05)
+    yield "127.0.0.1", port
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def open_request(server: tuple[str, int], request: bytes) -> Any:
+    """A socket that sent `request` and reads nothing (yet)."""
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
+    sock.settimeout(5)
+    sock.connect(server)
+    sock.sendall(request)
+    return sock
+
+
+def get(path: str, headers: dict[str, str] | None = None) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", "Host: test", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def status_of(sock: Any) -> int:
+    head = b""
+    while b"\r\n" not in head:
+        chunk = sock.recv(1)
+        assert chunk, "the server closed the connection"
+        head += chunk
+    return int(head.split()[1])
+
+
+def timed_page(server: tuple[str, int], path: str) -> float:
+    """Seconds until a normal client has the whole page (inf: not within 10 s)."""
+    import time
+
+    import httpx
+
+    started = time.monotonic()
+    try:
+        response = httpx.get(f"http://{server[0]}:{server[1]}{path}", timeout=10)
+    except httpx.TimeoutException:
+        return float("inf")
+    assert response.status_code == 200
+    return time.monotonic() - started
+
+
+def test_slow_and_silent_clients_do_not_delay_another_page(
+    small_server: tuple[str, int], db: Any
+) -> None:
+    """Slow-loris: clients that never finish their headers, or dribble a form's body to a
+    route that needs a database connection, hold neither the server nor the pool."""
+    baseline = min(timed_page(small_server, PAGES[0]) for _ in range(3))
+    target = next(iter(FORMS), PAGES[0])
+    loris = [open_request(small_server, b"GET / HTTP/1.1\r\nHost: test\r\nX-Slow: ") for _ in range(50)]
+    bodies = [
+        open_request(small_server, (
+            f"POST {target} HTTP/1.1\r\nHost: test\r\nDatastar-Request: true\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\nq="
+        ).encode())
+        for _ in range(10)
+    ]
+    try:
+        # The best of a few tries: the machine may be busy, a starved pool never answers.
+        assert min(timed_page(small_server, PAGES[0]) for _ in range(4)) < baseline + 1.0
+    finally:
+        for sock in loris + bodies:
+            sock.close()
+
+
+def test_the_statement_timeout_cancels_a_slow_query(database_url: str) -> None:
+    import asyncio
+
+    import psycopg
+
+    from app.db import create_pool
+
+    async def run() -> None:
+        pool = create_pool(Settings(database_url=database_url, statement_timeout_ms=200))
+        await pool.open(wait=True)
+        try:
+            async with pool.connection() as conn:
+                with pytest.raises(psycopg.errors.QueryCanceled):
+                    await conn.execute("SELECT pg_sleep(5)")
+            async with pool.connection() as conn:  # the connection is fine afterwards
+                cur = await conn.execute("SELECT 1 AS one")
+                assert (await cur.fetchone())["one"] == 1  # type: ignore[index]
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
+def test_one_client_cannot_open_unbounded_live_streams(small_server: tuple[str, int]) -> None:
+    path = "/timeline/live"
+    streams = [open_request(small_server, get(path, DATASTAR)) for _ in range(6)]
+    try:
+        assert [status_of(s) for s in streams] == [200] * 6
+        over = open_request(small_server, get(path, DATASTAR))
+        assert status_of(over) == 429
+        assert_secure_raw(over)
+        over.close()
+        streams.pop().close()  # one leaves: there is room again
+        for _ in range(50):
+            again = open_request(small_server, get(path, DATASTAR))
+            if status_of(again) == 200:
+                break
+            again.close()
+            import time
+
+            time.sleep(0.1)
+        streams.append(again)
+    finally:
+        for sock in streams:
+            sock.close()
+
+
+def assert_secure_raw(sock: Any) -> None:
+    """The headers of a raw response (after its status line)."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(1024)
+        if not chunk:
+            break
+        head += chunk
+    text = head.decode("latin-1").lower()
+    for name in SECURITY_HEADERS:
+        assert f"{name}:" in text, name
+
+
+def test_a_screen_cannot_be_flooded_with_distinct_live_keys(small_server: tuple[str, int]) -> None:
+    import time
+
+    path = "/tasks/live"
+    time.sleep(0.5)  # the previous test's streams are gone
+    streams = [open_request(small_server, get(f"{path}?q=k{n}", DATASTAR)) for n in range(3)]
+    try:
+        assert [status_of(s) for s in streams] == [200] * 3
+        fourth = open_request(small_server, get(f"{path}?q=k9", DATASTAR))
+        assert status_of(fourth) == 429
+        fourth.close()
+        same = open_request(small_server, get(f"{path}?q=k0", DATASTAR))
+        assert status_of(same) == 200  # a key already open is shared, never refused
+        streams.append(same)
+    finally:
+        for sock in streams:
+            sock.close()
