@@ -219,3 +219,16 @@ def test_parse_spec_never_raises_on_odd_yaml(tmp_path):
         spec, diagnostics = parse_spec(tmp_path / "dsgen.yaml", text)
         assert spec is None or diagnostics is not None
         assert all(d.location is not None for d in diagnostics), (text, diagnostics)
+
+
+def test_a_slip_inside_the_yaml_library_is_still_a_located_spec_error(tmp_path, monkeypatch):
+    # The fuzz tier met an AttributeError ("'ScalarNode' object has no attribute
+    # 'flow_style'") inside ruamel's round-trip constructor on a mutated spec.
+    from ruamel.yaml import YAML
+
+    def slip(self, stream):
+        raise AttributeError("'ScalarNode' object has no attribute 'flow_style'")
+
+    monkeypatch.setattr(YAML, "load", slip)
+    d = _one(tmp_path / "dsgen.yaml", VALID.replace("name: shop", "name: 'shop'"))
+    assert d.location.line == 1 and "AttributeError" in d.message
