@@ -16,7 +16,7 @@ from dsgen._model import Spec
 from dsgen._names import IDENTIFIER
 from dsgen._render import RenderedFile, build_plan, render_plan
 from dsgen._starter import starter_spec
-from dsgen._write import Action, Conflicts, FileResult, apply, plan_writes
+from dsgen._write import Action, Conflicts, FileResult, apply, check_inside, plan_writes
 
 SPEC_FILE = "dsgen.yaml"
 
@@ -349,9 +349,9 @@ def eject_blueprint(dest: Path, pattern: str, *, registry: Registry | None = Non
     copied = []
     sources = [p for folder in ("templates", "backends") if (blueprint.root / folder).is_dir()
                for p in sorted((blueprint.root / folder).rglob("*"))]
+    sources = [s for s in sources if s.is_file() and "__pycache__" not in s.parts]
+    check_inside(dest, [target / s.relative_to(blueprint.root) for s in sources])
     for source in sources:
-        if not source.is_file() or "__pycache__" in source.parts:
-            continue
         rel = source.relative_to(blueprint.root)
         out = target / rel
         if out.exists():

@@ -140,6 +140,15 @@ class _Root:
                                   "nothing was written:", bad)
 
 
+def check_inside(dest: Path, targets: list[Path]) -> None:
+    """UnsafePathError, before anything is written, when a target resolves outside dest."""
+    root = _Root(dest)
+    escaping = sorted({root.shown(t) for t in targets if root.outside(t)})
+    if escaping:
+        raise UnsafePathError(f"refusing to write outside the project {dest}; nothing was "
+                              "written:", escaping)
+
+
 class LockError(UnsafePathError):
     """`.dsgen/lock.json` is not a lock dsgen wrote; nothing was written."""
 
@@ -308,12 +317,7 @@ def apply(results: list[FileResult], dest: Path, untracked: frozenset[str] | set
         writes.append((lock_path, lock_bytes))
     # The whole plan is checked before the first byte: no write or removal may resolve
     # outside the project (a symbolic link `app -> ../elsewhere`, a pristine dir that is one).
-    root = _Root(dest)
-    escaping = sorted({root.shown(target) for target in [t for t, _ in writes] + removes
-                       if root.outside(target)})
-    if escaping:
-        raise UnsafePathError(f"refusing to write outside the project {dest}; nothing was "
-                              "written:", escaping)
+    check_inside(dest, [t for t, _ in writes] + removes)
     staged: list[tuple[str, Path]] = []
     folders: set[Path] = set()
     try:

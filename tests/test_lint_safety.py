@@ -32,3 +32,27 @@ def test_date_defaults_are_spelled_with_the_imported_classes() -> None:
     assert _literal(datetime(2026, 1, 15, 9, 30)) == (
         'datetime.fromisoformat("2026-01-15T09:30:00")')
     assert eval(_literal(date(2026, 1, 15))) == date(2026, 1, 15)  # noqa: S307
+
+
+def test_every_regression_spec_renders_to_lint_clean_python(tmp_path, datastar_js) -> None:
+    """The zoo's regression specs, rendered and linted with the generated project's own ruff
+    settings (seconds; the zoo tier runs their tests too)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    from dsgen._project import new_project
+    from tests.zoo.runner import regression_specs
+
+    beside = Path(sys.executable).parent / "ruff"
+    ruff = str(beside) if beside.exists() else shutil.which("ruff")
+    if ruff is None:
+        pytest.fail("ruff is a dev dependency of dsgen")
+    for spec in regression_specs():
+        outcome = new_project(spec.stem, dest=tmp_path / spec.stem, spec_path=spec)
+        result = subprocess.run([ruff, "check", "--no-cache", "."], cwd=outcome.project,
+                                capture_output=True, text=True)
+        assert result.returncode == 0, f"{spec.name}:\n{result.stdout[-4000:]}"

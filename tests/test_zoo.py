@@ -13,14 +13,15 @@ import os
 import pytest
 
 from tests.zoo.runner import regression_specs, replay_command, run_regression, run_spec
-from tests.zoo.specgen import random_spec
+from tests.zoo.specgen import OPEN_DEFECTS, random_spec
 
 pytestmark = [pytest.mark.e2e, pytest.mark.zoo]
 
 # A fresh seed per CI run would find more, but a red build must replay: the seed is fixed
-# here and overridable (ZOO_SEED) for exploring.
+# here and overridable (ZOO_SEED) for exploring. CI avoids the features of the defects the
+# zoo found that are still open (specgen.OPEN_DEFECTS): red means a new regression.
 SEED = int(os.environ.get("ZOO_SEED", "20261207"))
-N = int(os.environ.get("ZOO_N", "6"))
+N = int(os.environ.get("ZOO_N", "3"))
 BROWSER = int(os.environ.get("ZOO_BROWSER", "1"))
 
 
@@ -39,10 +40,10 @@ def _fail_with(result, replay: str) -> None:
 @pytest.mark.parametrize("index", range(N))
 def test_random_spec(index, tmp_path, zoo_venv):
     browser = index < BROWSER
-    result = run_spec(random_spec(SEED, index), tmp_path / f"zoo_{SEED}_{index}", zoo_venv,
-                      browser=browser)
+    spec = random_spec(SEED, index, avoid=OPEN_DEFECTS)
+    result = run_spec(spec, tmp_path / f"zoo_{SEED}_{index}", zoo_venv, browser=browser)
     if not result.ok:
-        _fail_with(result, replay_command(SEED, index, browser))
+        _fail_with(result, replay_command(SEED, index, browser, avoid_open=True))
 
 
 @pytest.mark.parametrize("path", regression_specs(), ids=lambda p: p.stem)

@@ -21,3 +21,16 @@ def view(screen):
     if "updated_at" not in (start.name.snake, end.name.snake):
         assignments.append('"updated_at" = now()')
     return {"sc": sc, "ec": ec, "label_sql": label_sql, "assignments": assignments}
+
+
+def schema(db, screens):
+    """Indexes for large tables: the rows read ORDER BY start NULLS LAST, label, id LIMIT n."""
+    if db.backend != "postgres":
+        return
+    from dsgen._pattern_indexes import btree, column, label, screen_store
+
+    for screen in screens:
+        store = screen_store(db.spec, screen)
+        start = column(store, screen, "start") if store is not None else None
+        if start is not None:
+            db.add_index(*btree(store.name.table, [start, label(db.spec, store, screen), "id"]))

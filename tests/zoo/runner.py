@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.zoo.specgen import check, random_spec, to_yaml
+from tests.zoo.specgen import OPEN_DEFECTS, check, random_spec, to_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
@@ -226,24 +226,26 @@ def minimise(spec: dict, kind: str, workdir: Path, venv: Path, *, browser: bool,
 
 
 # -- the command ------------------------------------------------------------------------
-def replay_command(seed: int, index: int, browser: bool) -> str:
+def replay_command(seed: int, index: int, browser: bool, avoid_open: bool = False) -> str:
     flag = " --browser 1" if browser else " --browser 0"
+    flag += " --avoid-open" if avoid_open else ""
     return f"python -m tests.zoo run --seed {seed} --only {index}{flag}"
 
 
 def run(seed: int, n: int, *, start: int = 0, browser: int = 0, jobs: int = 1,
         only: int | None = None, workdir: Path | None = None, keep: bool = False,
         shrink: bool = True, save: bool = True, lint_only: bool = False,
-        log=print) -> list[Result]:
+        avoid_open: bool = False, log=print) -> list[Result]:
     venv = shared_venv()
     workdir = workdir or Path(os.environ.get("DSGEN_ZOO_DIR", "/tmp/dsgen-zoo")) / str(seed)
     workdir.mkdir(parents=True, exist_ok=True)
     indexes = [only] if only is not None else list(range(start, start + n))
-    log(f"zoo: seed {seed}, specs {indexes[0]}..{indexes[-1]} ({len(indexes)}), browser "
+    avoiding = " (avoiding open defects)" if avoid_open else ""
+    log(f"zoo: seed {seed}{avoiding}, specs {indexes[0]}..{indexes[-1]} ({len(indexes)}), browser "
         f"for the first {browser}, {jobs} job(s), in {workdir}")
 
     def one(i: int) -> tuple[int, Result]:
-        spec = random_spec(seed, i)
+        spec = random_spec(seed, i, avoid=OPEN_DEFECTS if avoid_open else frozenset())
         with_browser = (indexes.index(i) < browser)
         result = run_spec(spec, workdir / f"zoo_{seed}_{i}", venv, browser=with_browser,
                           lint_only=lint_only)
@@ -252,7 +254,7 @@ def run(seed: int, n: int, *, start: int = 0, browser: int = 0, jobs: int = 1,
             f"{result.tests} {result.seconds:.0f}s", flush=True)
         if not result.ok and result.kind != "reject":
             log(result.detail[-3000:])
-            log(f"replay: {replay_command(seed, i, with_browser)}", flush=True)
+            log(f"replay: {replay_command(seed, i, with_browser, avoid_open)}", flush=True)
             if save:
                 small = minimise(spec, result.kind, workdir / f"min_{i}", venv,
                                  browser=with_browser, lint_only=lint_only,
@@ -261,7 +263,7 @@ def run(seed: int, n: int, *, start: int = 0, browser: int = 0, jobs: int = 1,
                 kind = re.sub(r"[^a-z0-9]+", "_", result.kind.lower()).strip("_")
                 path = REGRESSIONS / f"{kind}_s{seed}_{i}.yml"
                 path.write_text(f"# zoo: {result.kind}; replay: "
-                                f"{replay_command(seed, i, with_browser)}\n"
+                                f"{replay_command(seed, i, with_browser, avoid_open)}\n"
                                 f"# browser: {str(with_browser).lower()}\n" + to_yaml(small),
                                 encoding="utf-8")
                 log(f"saved {path.relative_to(ROOT)}", flush=True)

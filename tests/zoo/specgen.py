@@ -99,10 +99,25 @@ _NUMBERS = (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL)
 _SEQUENCED = (*_TEXTLIKE, *_NUMBERS, FieldType.DATE, FieldType.DATETIME, FieldType.UUID)
 
 
+# Spec features the zoo found defects in that are still open: `make zoo` generates them (to
+# keep finding), the CI sample avoids them so that a red build means a new regression. Each
+# has a spec under tests/zoo/found/; closing a defect = deleting its entry here.
+OPEN_DEFECTS = frozenset({
+    "long_names",    # E501 in generated screens for names over ~30 characters (found/)
+    "text_labels",   # a store without a text field is labelled by an enum/uuid/number field:
+                     # the tests type free text into it (CheckViolation, invalid uuid)
+    "tiny_pages",    # tests assume page_size >= 2 (tree/data-table: "substring not found")
+    "self_resource", # date-range over a ref to its own store: tests call make_<self>
+    "unique_options",  # kanban order_by on a unique int: every column numbers from the same
+                       # first position (UniqueViolation); check accepts the spec
+})
+
+
 class _Gen:
-    def __init__(self, d: Draw, registry: Registry):
+    def __init__(self, d: Draw, registry: Registry, avoid: frozenset[str] = frozenset()):
         self.d = d
         self.registry = registry
+        self.avoid = avoid
         self.stores: dict[str, dict[str, Any]] = {}     # name -> {"fields": {...}, ...}
         self.screens: dict[str, dict[str, Any]] = {}
         self.used_tables: set[str] = set()
@@ -115,6 +130,8 @@ class _Gen:
             pools.append(PY_KEYWORDS)
         base = d.choice(d.choice(pools))
         roll = d.int(0, 9)
+        if roll == 0 and "long_names" in self.avoid:
+            roll = 1
         if roll == 0:   # long: near PostgreSQL's 63-byte identifier limit once pluralised
             base = "_".join([base, *(d.choice(_WORDS) for _ in range(d.int(3, 8)))])[:58]
             base = base.rstrip("_")
@@ -161,14 +178,15 @@ class _Gen:
 
     # fields --------------------------------------------------------------------------
     def field(self, store: str, ftype: FieldType, *, ref_store: str | None = None,
-              many: bool | None = None, required: bool | None = None) -> dict[str, Any]:
+              many: bool | None = None, required: bool | None = None,
+              unique: bool | None = None) -> dict[str, Any]:
         d = self.d
         spec: dict[str, Any] = {"type": ftype.value}
         if required is None:
             required = d.bool(0.3)
         if required:
             spec["required"] = True
-        if ftype in _SEQUENCED and d.bool(0.15):
+        if ftype in _SEQUENCED and d.bool(0.15) and unique is not False:
             spec["unique"] = True
         if d.bool(0.2):
             spec["label"] = self.text()
@@ -245,6 +263,8 @@ class _Gen:
 
     def new_store(self) -> str:
         name = self.store_name()
+        if "text_labels" in self.avoid:
+            self.add_field(name, FieldType.STRING)
         for _ in range(self.d.int(1, 4)):
             ftype = self.d.choice(list(FieldType))
             self.add_field(name, ftype)
@@ -272,15 +292,26 @@ class _Gen:
     def field_option(self, store: str, opt: Option, chosen: dict[str, Any]) -> str:
         taken = chosen.get(opt.differs_from) if opt.differs_from else None
         fits = [f for f in self.fitting(store, opt) if f != taken]
+        if "text_labels" in self.avoid and opt.name == "label":
+            fits = [f for f in fits if self.stores[store]["fields"][f]["type"] != "enum"]
+        if "unique_options" in self.avoid:
+            fits = [f for f in fits if not self.stores[store]["fields"][f].get("unique")]
+        if "self_resource" in self.avoid and not opt.same_store:
+            fits = [f for f in fits if self.stores[store]["fields"][f].get("store") != store]
         if fits and self.d.bool(0.6):
             return self.d.choice(fits)
         types = [FieldType(t) for t in opt.field_types] or list(FieldType)
+        if "text_labels" in self.avoid and opt.name == "label":
+            types = [t for t in types if t is not FieldType.ENUM]
         if opt.many is None and not opt.same_store:
             types = [t for t in types if t is not FieldType.REF] or types
         ftype = self.d.choice(types)
-        kw: dict[str, Any] = {}
+        kw: dict[str, Any] = {"unique": False} if "unique_options" in self.avoid else {}
         if ftype is FieldType.REF:
             kw["ref_store"] = store if opt.same_store else None
+            if not opt.same_store and "self_resource" in self.avoid:
+                others = [s for s in self.stores if s != store]
+                kw["ref_store"] = self.d.choice(others) if others else self.new_store()
             kw["many"] = bool(opt.many)
             if opt.same_store:
                 kw["required"] = False  # a self-ref that is required has no first row
@@ -311,6 +342,8 @@ class _Gen:
         d = self.d
         if opt.type == "int":
             low = opt.min if opt.min is not None else 0
+            if "tiny_pages" in self.avoid:
+                return d.choice([low + 4, 25, 100])
             return d.choice([low, low + 1, low + 4, 25, 100])
         if opt.type == "bool":
             return d.bool(0.5)
@@ -496,15 +529,18 @@ class _Gen:
         return name
 
 
-def generate(d: Draw, app_name: str = "zoo_app", registry: Registry | None = None) -> dict:
-    """A spec as plain data (dump it with `to_yaml`)."""
-    return _Gen(d, registry or builtin_registry()).spec(app_name)
+def generate(d: Draw, app_name: str = "zoo_app", registry: Registry | None = None,
+             avoid: frozenset[str] = frozenset()) -> dict:
+    """A spec as plain data (dump it with `to_yaml`); `avoid`: features of OPEN_DEFECTS
+    not to generate."""
+    return _Gen(d, registry or builtin_registry(), avoid).spec(app_name)
 
 
-def random_spec(seed: int, index: int, registry: Registry | None = None) -> dict:
+def random_spec(seed: int, index: int, registry: Registry | None = None,
+                avoid: frozenset[str] = frozenset()) -> dict:
     """Spec number `index` of the zoo run seeded `seed` (stable across runs)."""
     rng = random.Random(f"dsgen-zoo:{seed}:{index}")
-    return generate(RandomDraw(rng), f"zoo_{seed}_{index}", registry)
+    return generate(RandomDraw(rng), f"zoo_{seed}_{index}", registry, avoid)
 
 
 def spec_strategy(registry: Registry | None = None):
