@@ -19,7 +19,7 @@ from datastar_py.fastapi import ServerSentEventGenerator as SSE
 from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from psycopg import IntegrityError
+from psycopg import AsyncConnection, IntegrityError
 from pydantic import BaseModel, Field, ValidationError
 
 from app.core import keyset
@@ -236,12 +236,21 @@ async def filter_rows(request: Request, conn: Conn, q: str = "", sort: str = "")
 
 @router.get(f"{PATH}/export.csv")
 async def export_csv(request: Request, q: str = "", sort: str = "") -> StreamingResponse:
-    """Every matching row in the table's order, streamed through a server-side cursor."""
+    """Every matching row in the table's order, in keyset chunks (app/core/csv_export.py)."""
     q = clean_filter(q)
-    query = page_query(q, Order.parse(sort), limit=False)
+    order = Order.parse(sort)
+
+    async def fetch(conn: AsyncConnection[Any], last: Row | None, limit: int) -> list[Row]:
+        cursor = None if last is None else Cursor(False, last["_key"], last["id"])
+        params: dict[str, Any] = {"pattern": like_pattern(q), "limit": limit}
+        if cursor is not None:
+            params.update(cursor_key=cursor.key, cursor_id=cursor.id)
+        cur = await conn.execute(page_query(q, order, cursor), params)
+        return await cur.fetchall()
+
+    # Not the request's connection: the body is streamed after the handler returns.
     lines = csv_lines(
-        request.app.state.pool, query, {"pattern": like_pattern(q)},
-        header=["id", *EXPORT_HEADERS], to_cells=_export_row, cursor_name=f"{SCREEN}_export",
+        request.app.state.pool, fetch, header=["id", *EXPORT_HEADERS], to_cells=_export_row
     )
     return StreamingResponse(
         lines,
