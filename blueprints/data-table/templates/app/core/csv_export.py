@@ -1,13 +1,24 @@
-"""CSV downloads, streamed: a table of any size leaves in batches through a server-side cursor.
+"""CSV downloads, streamed: a table of any size leaves in chunks read one query at a time.
 
-Text a spreadsheet would run as a formula gets a leading quote (OWASP CSV injection);
-numbers, dates and booleans are formatted here and never start a formula.
+Each chunk borrows a pooled connection only for its own query: a client that reads slowly,
+or never, holds no connection while the server waits for it to take the next bytes. (A
+server-side cursor would hold one for the whole download: a dozen silent clients starve
+the pool.) The download is not one snapshot: a row changed meanwhile may be missing, or
+appear where it moved to.
+
+Text a spreadsheet would run as a formula gets a quote in front (OWASP CSV injection): a
+cell whose first non-blank character is = + - or @ (or that starts with a tab or CR), and
+also such a run after a ; , tab or CR inside the cell, because a spreadsheet whose list
+separator is ; (or one told to split on ,) cuts the cell there and reads the rest as a cell
+of its own (`a;=HYPERLINK(…)`): such text is exported as `'=…` / `a;'=…`. Numbers, dates
+and booleans are formatted here and never start a formula.
 """
 
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,13 +29,17 @@ from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool
 
 Row = dict[str, Any]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-BATCH = 500  # rows read from the cursor (and written to the client) at a time
+# Where a formula could start: at the cell's start or after a separator-like character,
+# past any blanks; and a cell starting with a tab or CR.
+_FORMULA = re.compile(r"(^|[;,\t\r])(?=\s*[=+\-@])|^(?=[\t\r])")
+CHUNK = 1000  # rows per query (and per write to the client)
+# Reads up to `limit` rows after `last` (None: from the first row) on the connection given.
+Fetch = Callable[[AsyncConnection[DictRow], Row | None, int], Awaitable[list[Row]]]
 
 
 def safe_text(text: str) -> str:
     """`text` as a cell that a spreadsheet shows, never runs."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return _FORMULA.sub(lambda match: (match.group(1) or "") + "'", text)
 
 
 def cell(value: Any) -> str:
@@ -53,26 +68,25 @@ def _drain(buffer: io.StringIO) -> str:
 
 async def csv_lines(
     pool: AsyncConnectionPool[AsyncConnection[DictRow]],
-    query: str,
-    params: dict[str, Any],
+    fetch: Fetch,
     *,
     header: list[str],
     to_cells: Callable[[Row], list[str]],
-    cursor_name: str,
+    chunk: int = CHUNK,
 ) -> AsyncIterator[str]:
-    """The CSV text of `query`'s rows (each made into cells by `to_cells`), after a BOM
-    (spreadsheets then read UTF-8) and `header`. Reads on its own connection from `pool`:
-    a response body is streamed after the handler returned its connection."""
+    """The CSV text of the rows `fetch` reads, chunk after chunk (each made into cells by
+    `to_cells`), after a BOM (spreadsheets then read UTF-8) and `header`. Each chunk is
+    read on a connection from `pool`, returned before the chunk is written."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([safe_text(title) for title in header])
     yield "\ufeff" + _drain(buffer)
-    async with (
-        pool.connection() as conn,
-        conn.transaction(),
-        conn.cursor(name=cursor_name) as cur,
-    ):
-        await cur.execute(query, params)
-        while batch := await cur.fetchmany(BATCH):
-            writer.writerows(to_cells(row) for row in batch)
-            yield _drain(buffer)
+    last: Row | None = None
+    while True:
+        async with pool.connection() as conn:
+            rows = await fetch(conn, last, chunk)
+        writer.writerows(to_cells(row) for row in rows)
+        yield _drain(buffer)
+        if len(rows) < chunk:
+            return
+        last = rows[-1]
