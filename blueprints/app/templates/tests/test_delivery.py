@@ -73,8 +73,7 @@ def run_asgi(app, headers: dict[str, str]) -> list[dict]:
     async def send(message):
         sent.append(message)
 
-    # In a thread of its own: a browser test earlier in the session (Playwright's sync API)
-    # leaves an event loop running in this one, where asyncio.run() refuses to start.
+    # Its own thread and loop: Playwright's sync API may own this thread's loop already.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, app(scope, receive, send)).result(timeout=30)
     return sent
