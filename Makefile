@@ -12,13 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing dsgen into $(VENV) (first run only)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 # Generate the starter app (or re-render it: your edits are kept) and run it.
 demo: $(STAMP)
+	@echo "==> generating the demo app in $(DEMO)"
 	$(BIN)/dsgen new demo --dir $(DEMO) --yes
+	@echo "==> starting it: make -C $(DEMO) dev (the first run installs its dependencies)"
 	$(MAKE) -C $(DEMO) dev
 
 # Debian's Chromium for the generated apps' browser tests (installed when missing and root).

@@ -281,10 +281,10 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         route = record_route(s) if record_route is not None else None
         if route is not None and s.store is not None:
             detail_routes[s.store.name.snake] = route
-    views = {}
+    views = {}  # what each screen's pattern hook computes for its templates
     for s in screens:
-        view = registry.blueprints[s.pattern].hook("view")
-        views[id(s)] = dict(view(s)) if view is not None else {}
+        view_hook = registry.blueprints[s.pattern].hook("view")
+        views[id(s)] = dict(view_hook(s)) if view_hook is not None else {}
     for view in stores.values():
         for f in view.fields:
             if f.is_ref and not f.is_link:

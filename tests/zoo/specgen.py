@@ -108,6 +108,8 @@ OPEN_DEFECTS = frozenset({
                      # the tests type free text into it (CheckViolation, invalid uuid)
     "tiny_pages",    # tests assume page_size >= 2 (tree/data-table: "substring not found")
     "self_resource", # date-range over a ref to its own store: tests call make_<self>
+    "unique_options",  # kanban order_by on a unique int: every column numbers from the same
+                       # first position (UniqueViolation); check accepts the spec
 })
 
 
@@ -176,14 +178,15 @@ class _Gen:
 
     # fields --------------------------------------------------------------------------
     def field(self, store: str, ftype: FieldType, *, ref_store: str | None = None,
-              many: bool | None = None, required: bool | None = None) -> dict[str, Any]:
+              many: bool | None = None, required: bool | None = None,
+              unique: bool | None = None) -> dict[str, Any]:
         d = self.d
         spec: dict[str, Any] = {"type": ftype.value}
         if required is None:
             required = d.bool(0.3)
         if required:
             spec["required"] = True
-        if ftype in _SEQUENCED and d.bool(0.15):
+        if ftype in _SEQUENCED and d.bool(0.15) and unique is not False:
             spec["unique"] = True
         if d.bool(0.2):
             spec["label"] = self.text()
@@ -291,6 +294,8 @@ class _Gen:
         fits = [f for f in self.fitting(store, opt) if f != taken]
         if "text_labels" in self.avoid and opt.name == "label":
             fits = [f for f in fits if self.stores[store]["fields"][f]["type"] != "enum"]
+        if "unique_options" in self.avoid:
+            fits = [f for f in fits if not self.stores[store]["fields"][f].get("unique")]
         if "self_resource" in self.avoid and not opt.same_store:
             fits = [f for f in fits if self.stores[store]["fields"][f].get("store") != store]
         if fits and self.d.bool(0.6):
@@ -301,7 +306,7 @@ class _Gen:
         if opt.many is None and not opt.same_store:
             types = [t for t in types if t is not FieldType.REF] or types
         ftype = self.d.choice(types)
-        kw: dict[str, Any] = {}
+        kw: dict[str, Any] = {"unique": False} if "unique_options" in self.avoid else {}
         if ftype is FieldType.REF:
             kw["ref_store"] = store if opt.same_store else None
             if not opt.same_store and "self_resource" in self.avoid:
