@@ -6,19 +6,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.dsgen-installed
 DEMO ?= .cache/demo
 
-.PHONY: demo test test-e2e test-fast lint browser snapshots fuzz clean zoo zoo-regress
+.PHONY: demo test test-e2e test-fast lint browser snapshots clean zoo zoo-regress fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing dsgen into $(VENV) (first run only)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 # Generate the starter app (or re-render it: your edits are kept) and run it.
 demo: $(STAMP)
+	@echo "==> generating the demo app in $(DEMO)"
 	$(BIN)/dsgen new demo --dir $(DEMO) --yes
+	@echo "==> starting it: make -C $(DEMO) dev (the first run installs its dependencies)"
 	$(MAKE) -C $(DEMO) dev
 
 # Debian's Chromium for the generated apps' browser tests (installed when missing and root).
@@ -28,7 +31,7 @@ browser:
 	  else echo "install chromium (sudo apt-get install -y chromium)"; exit 1; fi; }
 
 test: $(STAMP) browser
-	$(BIN)/ruff check dsgen tests
+	$(BIN)/ruff check dsgen tests blueprints/*/pattern.py
 	$(BIN)/pytest
 
 # Only the end-to-end tier: generate each example, install it, run its own suite.
@@ -53,14 +56,14 @@ zoo-regress: $(STAMP) browser
 	$(BIN)/python -m tests.zoo regress
 
 lint: $(STAMP)
-	$(BIN)/ruff check dsgen tests
+	$(BIN)/ruff check dsgen tests blueprints/*/pattern.py
 
-# The fuzz tier's big run: N hostile or mutated specs (the normal test run takes a small
-# seeded sample). Replay a run with the FUZZ_SEED it printed: make fuzz FUZZ_N=… FUZZ_SEED=…
-FUZZ_N ?= 10000
-FUZZ_SEED ?= 20261207
+# The fuzz tier's big run: N hostile or mutated specs (default 10000; the normal test run
+# takes a small seeded sample). Replay a run with the SEED it printed: make fuzz N=… SEED=….
+given = $(if $(filter command line environment,$(origin $(1))),$($(1)),$(2))
 fuzz: $(STAMP)
-	DSGEN_FUZZ_N=$(FUZZ_N) DSGEN_FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest -m fuzz -q -s -p no:cacheprovider tests/test_fuzz.py
+	DSGEN_FUZZ_N=$(call given,N,10000) DSGEN_FUZZ_SEED=$(call given,SEED,20261207) \
+	  $(BIN)/pytest -m fuzz -q -s -p no:cacheprovider tests/test_fuzz.py
 
 snapshots: $(STAMP)
 	$(BIN)/pytest tests/test_golden.py tests/test_lifecycle.py tests/test_migrate.py -m "not e2e" \

@@ -20,6 +20,7 @@ _EXPORTS = {
     "Spec": "dsgen._model", "Store": "dsgen._model", "Name": "dsgen._names",
     "Plan": "dsgen._render", "RenderedFile": "dsgen._render", "build_plan": "dsgen._render",
     "render_plan": "dsgen._render", "FileResult": "dsgen._write", "write_files": "dsgen._write",
+    "Conflicts": "dsgen._write",
     "add_pattern": "dsgen._project", "emit_migration": "dsgen._project",
     "new_project": "dsgen._project", "update_project": "dsgen._project",
     "prepare_spec": "dsgen._project", "plan_migration": "dsgen.db.postgres",

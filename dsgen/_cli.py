@@ -70,8 +70,10 @@ def _run(action):
         raise typer.Exit(exc.exit_code) from None
 
 
-def _conflict_policy(yes: bool) -> str:
-    return "markers" if yes else "abort"
+def _conflict_policy(yes: bool):
+    from dsgen._write import Conflicts
+
+    return Conflicts.MARKERS if yes else Conflicts.ABORT
 
 
 def _report(outcome, *, dry_run: bool, as_json: bool, check: bool = False) -> None:
@@ -247,18 +249,11 @@ def blueprints_show(
 
     from dsgen import _console
     from dsgen._blueprints import builtin_registry
-    from dsgen._errors import UsageError
-    from dsgen._load import suggest
 
     def find():
-        registry = builtin_registry()
-        bp = registry.get(pattern)
-        if bp is None:
-            ids = [b.id for b in registry.patterns]
-            hint = suggest(pattern, ids)
-            raise UsageError(f"unknown pattern '{pattern}'" + (f" ({hint})" if hint else "") +
-                             f"; patterns: {', '.join(ids)}")
-        return bp
+        from dsgen._project import find_pattern
+
+        return find_pattern(builtin_registry(), pattern)
 
     bp = _run(find)
     if bp.readme.is_file():

@@ -1,79 +1,43 @@
 """Compatibility names: the migration emitter now lives in the `dsgen.db` package.
 
-Import from `dsgen.db` (the backend interface) or `dsgen.db.postgres.*` in new code.
+Import from `dsgen.db` (the backend interface) or `dsgen.db.postgres.*` in new code; the old
+names resolve lazily to their new homes.
 """
 
-from dsgen.db import Migration
-from dsgen.db.errors import DestructiveMigrationError, MigrationError, MigrationRefusedError
-from dsgen.db.postgres import plan_migration
-from dsgen.db.postgres.ddl import check_sql, exclude_sql, where_sql
-from dsgen.db.postgres.diff import diff_states, is_widening
-from dsgen.db.postgres.history import (
-    STATE_CONSTANT,
-    VERSIONS_DIR,
-    Revision,
-    head_revision,
-    read_history,
-    read_revision,
-    recorded_state,
-)
-from dsgen.db.postgres.ops import (
-    AddColumn,
-    AddConstraint,
-    AlterColumnDefault,
-    AlterColumnNullable,
-    AlterColumnType,
-    CreateExtension,
-    CreateIndex,
-    CreateTable,
-    DropColumn,
-    DropConstraint,
-    DropExtension,
-    DropIndex,
-    DropTable,
-    Op,
-    RenameColumn,
-    RenameConstraint,
-    RenameIndex,
-    RenameTable,
-    render_down,
-    render_up,
-    summarize,
-)
-from dsgen.db.postgres.pysrc import py_str
-from dsgen.db.postgres.realtime import (
-    REALTIME_LOG,
-    CreateRealtimeLog,
-    DisableRealtime,
-    DropRealtimeLog,
-    EnableRealtime,
-    realtime_ops,
-)
-from dsgen.db.postgres.realtime import realtime_state as _realtime_state
-from dsgen.db.postgres.revision import default_message, render_revision, render_state, slugify
-from dsgen.db.postgres.state import (
-    STATE_VERSION,
-    empty_state,
-    link_columns,
-    link_table,
-    schema_state,
-    spec_renames,
-    sql_type,
-)
-from dsgen.db.quote import identifier, quote_ident
+from __future__ import annotations
 
-__all__ = [
-    "REALTIME_LOG", "STATE_CONSTANT", "STATE_VERSION", "VERSIONS_DIR",
-    "AddColumn", "AddConstraint", "AlterColumnDefault", "AlterColumnNullable",
-    "AlterColumnType", "CreateExtension", "CreateIndex", "CreateRealtimeLog", "CreateTable",
-    "DestructiveMigrationError", "DisableRealtime", "DropColumn", "DropConstraint",
-    "DropExtension", "DropIndex", "DropRealtimeLog", "DropTable", "EnableRealtime",
-    "Migration", "MigrationError", "MigrationRefusedError", "Op", "RenameColumn",
-    "RenameConstraint", "RenameIndex", "RenameTable", "Revision", "_realtime_state",
-    "check_sql", "default_message", "diff_states", "empty_state", "exclude_sql",
-    "head_revision", "identifier", "is_widening", "link_columns", "link_table",
-    "plan_migration", "py_str", "quote_ident", "read_history", "read_revision",
-    "realtime_ops", "recorded_state", "render_down", "render_revision", "render_state",
-    "render_up", "schema_state", "slugify", "spec_renames", "sql_type", "summarize",
-    "where_sql",
-]
+import importlib
+from typing import Any
+
+_P = "dsgen.db.postgres"
+_HOMES = {
+    "dsgen.db": "Migration",
+    "dsgen.db.errors": "DestructiveMigrationError MigrationError MigrationRefusedError",
+    "dsgen.db.quote": "identifier quote_ident",
+    _P: "plan_migration",
+    f"{_P}.ddl": "check_sql exclude_sql where_sql",
+    f"{_P}.diff": "diff_states is_widening",
+    f"{_P}.history": "STATE_CONSTANT VERSIONS_DIR Revision head_revision read_history "
+                     "read_revision recorded_state",
+    f"{_P}.ops": "AddColumn AddConstraint AlterColumnDefault AlterColumnNullable "
+                 "AlterColumnType CreateExtension CreateIndex CreateTable DropColumn "
+                 "DropConstraint DropExtension DropIndex DropTable Op RenameColumn "
+                 "RenameConstraint RenameIndex RenameTable render_down render_up summarize",
+    f"{_P}.pysrc": "py_str",
+    f"{_P}.realtime": "REALTIME_LOG CreateRealtimeLog DisableRealtime DropRealtimeLog "
+                      "EnableRealtime realtime_ops realtime_state",
+    f"{_P}.revision": "default_message render_revision render_state slugify",
+    f"{_P}.state": "STATE_VERSION empty_state link_columns link_table schema_state "
+                   "spec_renames sql_type",
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names.split()}
+_MODULE_OF["_realtime_state"] = f"{_P}.realtime"
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dsgen._migrate' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name.removeprefix("_"))

@@ -16,9 +16,32 @@ from dsgen._model import Spec
 from dsgen._names import IDENTIFIER
 from dsgen._render import RenderedFile, build_plan, render_plan
 from dsgen._starter import starter_spec
-from dsgen._write import Action, FileResult, apply, plan_writes
+from dsgen._write import Action, Conflicts, FileResult, apply, check_inside, plan_writes
 
 SPEC_FILE = "dsgen.yaml"
+
+
+def find_pattern(registry: Registry, pattern: str):
+    """The pattern's blueprint — a usage error naming the patterns when there is none."""
+    from dsgen._load import suggest
+
+    blueprint = registry.get(pattern)
+    if blueprint is None:
+        ids = [b.id for b in registry.patterns]
+        hint = suggest(pattern, ids)
+        raise UsageError(f"unknown pattern '{pattern}'" + (f" ({hint})" if hint else "") +
+                         f"; patterns: {', '.join(ids)}")
+    return blueprint
+
+
+def find_project(dest: Path) -> tuple[Path, Path]:
+    """(the project folder, resolved; its dsgen.yaml) — a usage error when it has none."""
+    dest = dest.resolve()
+    spec_file = dest / SPEC_FILE
+    if not spec_file.is_file():
+        raise UsageError(f"no {SPEC_FILE} in {dest}; run this inside a dsgen project "
+                         "(or pass --dir)")
+    return dest, spec_file
 
 
 def prepare_spec(path: Path, registry: Registry, text: str | None = None) -> Spec:
@@ -87,9 +110,10 @@ def app_name_for(folder: str) -> str:
 
 
 def new_project(name: str, *, dest: Path | None = None, spec_path: Path | None = None,
-                dry_run: bool = False, conflicts: str = "abort",
+                dry_run: bool = False, conflicts: Conflicts | str = Conflicts.ABORT,
                 registry: Registry | None = None) -> Outcome:
     """`dsgen new`: create (or re-render) a project from a spec or the starter spec."""
+    conflicts = Conflicts.of(conflicts)
     registry = registry or builtin_registry()
     dest = (dest or Path(name)).resolve()
     target_spec = dest / SPEC_FILE
@@ -121,21 +145,19 @@ def new_project(name: str, *, dest: Path | None = None, spec_path: Path | None =
                         spec_text=None if target_spec.is_file() else spec_text, extra=extra)
 
 
-def update_project(dest: Path, *, dry_run: bool = False, conflicts: str = "abort",
+def update_project(dest: Path, *, dry_run: bool = False,
+                   conflicts: Conflicts | str = Conflicts.ABORT,
                    registry: Registry | None = None) -> Outcome:
     """`dsgen update`: re-render a project from its own dsgen.yaml."""
+    conflicts = Conflicts.of(conflicts)
     registry = registry or builtin_registry()
-    dest = dest.resolve()
-    spec_file = dest / SPEC_FILE
-    if not spec_file.is_file():
-        raise UsageError(f"no {SPEC_FILE} in {dest}; run this inside a dsgen project "
-                         "(or pass --dir)")
+    dest, spec_file = find_project(dest)
     spec = prepare_spec(spec_file, registry)
     return _render_into(spec, registry, dest, dry_run=dry_run, conflicts=conflicts)
 
 
 def _render_into(spec: Spec, registry: Registry, dest: Path, *, dry_run: bool,
-                 conflicts: str, spec_text: str | None = None,
+                 conflicts: Conflicts | str, spec_text: str | None = None,
                  extra: dict[str, str] | None = None) -> Outcome:
     """Render the project and apply it (unless dry_run) in one all-or-nothing step.
 
@@ -151,11 +173,7 @@ def _render_into(spec: Spec, registry: Registry, dest: Path, *, dry_run: bool,
     outcome = Outcome(dest, results, spec_written=spec_text is not None)
     if dry_run:
         return outcome
-    blocked = [r.path for r in results if r.action is Action.CONFLICT or
-               (r.action is Action.UNMANAGED and conflicts == "abort")]
-    if blocked and conflicts == "abort":
-        raise ConflictError(f"{len(blocked)} file(s) would lose your edits or overwrite files "
-                            "dsgen did not write; nothing was written", blocked)
+    Conflicts.of(conflicts).check(results)
     apply(results, dest, untracked={SPEC_FILE, *(extra or {})})
     outcome.written = any(r.action.changes_disk for r in results)
     return outcome
@@ -183,11 +201,7 @@ def emit_migration(dest: Path, *, message: str | None = None, allow_destructive:
     from dsgen.db import get_backend
 
     registry = registry or builtin_registry()
-    dest = dest.resolve()
-    spec_file = dest / SPEC_FILE
-    if not spec_file.is_file():
-        raise UsageError(f"no {SPEC_FILE} in {dest}; run this inside a dsgen project "
-                         "(or pass --dir)")
+    dest, spec_file = find_project(dest)
     spec = prepare_spec(spec_file, registry)
     migration = get_backend(backend or spec.app.backend.value).plan(
         spec, dest, message=message, allow_destructive=allow_destructive, registry=registry)
@@ -242,26 +256,18 @@ def _scaffold_options(blueprint, store_fields: dict[str, Any]) -> dict[str, Any]
 
 def add_pattern(dest: Path, pattern: str, *, screen: str | None = None,
                 store: str | None = None, settings: list[str] | None = None,
-                dry_run: bool = False, conflicts: str = "abort",
+                dry_run: bool = False, conflicts: Conflicts | str = Conflicts.ABORT,
                 registry: Registry | None = None) -> Outcome:
     """`dsgen add pattern`: add a screen (and its store, if new) to dsgen.yaml, re-render."""
     from ruamel.yaml.comments import CommentedMap
 
     from dsgen._edit import add_entry
-    from dsgen._load import suggest
+
+    conflicts = Conflicts.of(conflicts)
 
     registry = registry or builtin_registry()
-    dest = dest.resolve()
-    spec_file = dest / SPEC_FILE
-    if not spec_file.is_file():
-        raise UsageError(f"no {SPEC_FILE} in {dest}; run this inside a dsgen project "
-                         "(or pass --dir)")
-    blueprint = registry.get(pattern)
-    if blueprint is None:
-        ids = [b.id for b in registry.patterns]
-        hint = suggest(pattern, ids)
-        raise UsageError(f"unknown pattern '{pattern}'" + (f" ({hint})" if hint else "") +
-                         f"; patterns: {', '.join(ids)}")
+    dest, spec_file = find_project(dest)
+    blueprint = find_pattern(registry, pattern)
     current = prepare_spec(spec_file, registry)
     text = spec_file.read_text(encoding="utf-8")
     options = _parse_settings(settings or [])
@@ -332,10 +338,7 @@ def eject_blueprint(dest: Path, pattern: str, *, registry: Registry | None = Non
     from dsgen._render import OVERRIDE_DIR
 
     registry = registry or builtin_registry()
-    dest = dest.resolve()
-    if not (dest / SPEC_FILE).is_file():
-        raise UsageError(f"no {SPEC_FILE} in {dest}; run this inside a dsgen project "
-                         "(or pass --dir)")
+    dest, _ = find_project(dest)
     blueprint = registry.blueprints.get(pattern)
     if blueprint is None:
         ids = sorted(registry.blueprints)
@@ -346,9 +349,9 @@ def eject_blueprint(dest: Path, pattern: str, *, registry: Registry | None = Non
     copied = []
     sources = [p for folder in ("templates", "backends") if (blueprint.root / folder).is_dir()
                for p in sorted((blueprint.root / folder).rglob("*"))]
+    sources = [s for s in sources if s.is_file() and "__pycache__" not in s.parts]
+    check_inside(dest, [target / s.relative_to(blueprint.root) for s in sources])
     for source in sources:
-        if not source.is_file() or "__pycache__" in source.parts:
-            continue
         rel = source.relative_to(blueprint.root)
         out = target / rel
         if out.exists():

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 from jinja2.bccache import Bucket
 from markupsafe import escape
 
 from dsgen import __version__
 from dsgen._assets import DATASTAR_PATH, DATASTAR_SHA256, DATASTAR_VERSION
 from dsgen._blueprints import Blueprint, Option, Registry
-from dsgen._errors import Diagnostic, DsgenError, SpecError
+from dsgen._errors import Diagnostic, DsgenError, SpecError, UnsafePathError
 from dsgen._fields import import_block, store_imports
 from dsgen._model import Spec
 from dsgen._views import ScreenView, StoreView, store_views
@@ -182,10 +184,15 @@ def fail(context, message: str, option: str | None = None, hint: str | None = No
     raise SpecError([Diagnostic(where, path, message, hint)])
 
 
-def make_environment(search_path: list[Path]) -> jinja2.Environment:
-    """dsgen's own delimiters ([[ ]], [% %], [# #]) keep generated `{{ }}` intact."""
-    env = jinja2.Environment(
-        bytecode_cache=_bytecode_cache(),
+def make_environment(search_path: list[Path], *, sandboxed: bool = False) -> jinja2.Environment:
+    """dsgen's own delimiters ([[ ]], [% %], [# #]) keep generated `{{ }}` intact.
+
+    sandboxed: the search path holds a project's own templates (`.dsgen/blueprints/`), which
+    a cloned repository brings: they render in Jinja's sandbox (no `__globals__` and the
+    like: a template cannot run code), compiled afresh (no shared bytecode cache)."""
+    cls = jinja2.sandbox.SandboxedEnvironment if sandboxed else jinja2.Environment
+    env = cls(
+        bytecode_cache=None if sandboxed else _bytecode_cache(),
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         block_start_string="[%", block_end_string="%]",
         variable_start_string="[[", variable_end_string="]]",
@@ -274,10 +281,10 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         route = record_route(s) if record_route is not None else None
         if route is not None and s.store is not None:
             detail_routes[s.store.name.snake] = route
-    views = {}
+    views = {}  # what each screen's pattern hook computes for its templates
     for s in screens:
-        view = registry.blueprints[s.pattern].hook("view")
-        views[id(s)] = dict(view(s)) if view is not None else {}
+        view_hook = registry.blueprints[s.pattern].hook("view")
+        views[id(s)] = dict(view_hook(s)) if view_hook is not None else {}
     for view in stores.values():
         for f in view.fields:
             if f.is_ref and not f.is_link:
@@ -396,8 +403,24 @@ def _environment(blueprint: Blueprint, project_dir: Path | None,
                  backend: str) -> jinja2.Environment:
     key = tuple(_search_path(blueprint, project_dir, backend))
     if key not in _ENVS:
-        _ENVS[key] = make_environment(list(key))
+        overrides = project_dir / OVERRIDE_DIR / blueprint.id if project_dir else None
+        sandboxed = overrides is not None and overrides.is_dir()
+        if sandboxed:
+            _inside_project(project_dir, overrides)
+        _ENVS[key] = make_environment(list(key), sandboxed=sandboxed)
     return _ENVS[key]
+
+
+def _inside_project(project_dir: Path, overrides: Path) -> None:
+    """A project's own templates are read only from inside it: no symbolic link (the folder
+    or a file in it) may lead out, e.g. to copy a private key into the generated project."""
+    real = os.path.realpath(project_dir)
+    found = [overrides, *overrides.rglob("*")]
+    outside = sorted(p.relative_to(project_dir).as_posix() for p in found
+                     if not os.path.realpath(p).startswith(real.rstrip(os.sep) + os.sep))
+    if outside:
+        raise UnsafePathError(f"refusing to read templates from outside the project "
+                              f"{project_dir}:", outside)
 
 
 def _templates(blueprint: Blueprint, project_dir: Path | None, backend: str) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from dsgen._errors import ConflictError, UnsafePathError
+from dsgen._errors import ConflictError, UnsafePathError, UsageError
 from dsgen._merge import merge3
 from dsgen._render import RenderedFile
 
@@ -41,6 +41,31 @@ class Action(str, Enum):
     def changes_disk(self) -> bool:
         return self in (Action.CREATE, Action.UPDATE, Action.MERGE, Action.CONFLICT,
                         Action.REMOVE)
+
+
+class Conflicts(str, Enum):
+    """The conflict policy of every write (CLI and library): what happens when a user edit
+    cannot be merged or a file dsgen did not write is in the way."""
+
+    ABORT = "abort"         # raise ConflictError before any byte is written
+    MARKERS = "markers"     # write the merge with diff3 markers (unmanaged files: untouched)
+
+    @classmethod
+    def of(cls, value: Conflicts | str) -> Conflicts:
+        try:
+            return cls(value)
+        except ValueError:
+            raise UsageError(f"unknown conflict policy {value!r}; expected "
+                             + " or ".join(repr(c.value) for c in cls)) from None
+
+    def check(self, results: list[FileResult]) -> None:
+        """Raise ConflictError (nothing written yet) when this policy must stop the write."""
+        if self is not Conflicts.ABORT:
+            return
+        blocked = [r.path for r in results if r.action in (Action.CONFLICT, Action.UNMANAGED)]
+        if blocked:
+            raise ConflictError(f"{len(blocked)} file(s) would lose your edits or overwrite "
+                                "files dsgen did not write; nothing was written", blocked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +138,15 @@ class _Root:
         if bad:
             raise UnsafePathError(f"refusing to write outside the project {self.dest}; "
                                   "nothing was written:", bad)
+
+
+def check_inside(dest: Path, targets: list[Path]) -> None:
+    """UnsafePathError, before anything is written, when a target resolves outside dest."""
+    root = _Root(dest)
+    escaping = sorted({root.shown(t) for t in targets if root.outside(t)})
+    if escaping:
+        raise UnsafePathError(f"refusing to write outside the project {dest}; nothing was "
+                              "written:", escaping)
 
 
 class LockError(UnsafePathError):
@@ -230,7 +264,8 @@ def _pristine(dest: Path, path: str) -> bytes | None:
     return p.read_bytes() if p.is_file() else None
 
 
-def write_files(rendered: list[RenderedFile], dest: Path, *, conflicts: str = "abort",
+def write_files(rendered: list[RenderedFile], dest: Path, *,
+                conflicts: Conflicts | str = Conflicts.ABORT,
                 untracked: frozenset[str] | set[str] = frozenset()) -> list[FileResult]:
     """Apply a render to `dest`; all-or-nothing.
 
@@ -239,11 +274,7 @@ def write_files(rendered: list[RenderedFile], dest: Path, *, conflicts: str = "a
     merge with diff3 conflict markers instead (unmanaged files are still never touched).
     """
     results = plan_writes(rendered, dest)
-    blocked = [r.path for r in results if r.action is Action.CONFLICT or
-               (r.action is Action.UNMANAGED and conflicts == "abort")]
-    if blocked and conflicts == "abort":
-        raise ConflictError(f"{len(blocked)} file(s) would lose your edits or overwrite files "
-                            "dsgen did not write; nothing was written", blocked)
+    Conflicts.of(conflicts).check(results)
     apply(results, dest, untracked)
     return results
 
@@ -286,12 +317,7 @@ def apply(results: list[FileResult], dest: Path, untracked: frozenset[str] | set
         writes.append((lock_path, lock_bytes))
     # The whole plan is checked before the first byte: no write or removal may resolve
     # outside the project (a symbolic link `app -> ../elsewhere`, a pristine dir that is one).
-    root = _Root(dest)
-    escaping = sorted({root.shown(target) for target in [t for t, _ in writes] + removes
-                       if root.outside(target)})
-    if escaping:
-        raise UnsafePathError(f"refusing to write outside the project {dest}; nothing was "
-                              "written:", escaping)
+    check_inside(dest, [t for t, _ in writes] + removes)
     staged: list[tuple[str, Path]] = []
     folders: set[Path] = set()
     try:

@@ -23,6 +23,10 @@ def example_id(path: Path) -> str:
     return f"{path.parent.parent.name}-{path.stem}"
 
 
+# What linting or testing a golden folder in place leaves behind (never generated).
+TOOL_CACHES = frozenset({".ruff_cache", ".pytest_cache", "__pycache__", ".mypy_cache"})
+
+
 class Tree(dict):
     """A snapshot of several files: {relative path: text}, compared as a whole."""
 
@@ -94,7 +98,7 @@ class TreeSnapshot(AbstractSyrupyExtension):
             sorted(
                 (path.relative_to(root).as_posix(), path.read_bytes().decode("utf-8"))
                 for path in root.rglob("*")
-                if path.is_file()
+                if path.is_file() and not TOOL_CACHES.intersection(path.relative_to(root).parts)
             )
         )
 

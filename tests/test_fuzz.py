@@ -5,7 +5,7 @@ Property: every case ends in success or in the project's SpecError (exit 2) whos
 diagnostic carries a file:line:col -- never another exception, never more than 10 s.
 
 The normal `pytest` run takes a small seeded sample (seconds); the seed and figures are
-printed. The local big run: `make fuzz FUZZ_N=10000 [FUZZ_SEED=n]`. Cases are generated three ways:
+printed. The local big run: `make fuzz N=10000 [SEED=n]`. Cases are generated three ways:
 mutations of the valid example specs (as data: a value replaced by an odd one, a key
 deleted, renamed or added; and as text: hostile snippets and bytes inserted), and raw
 garbage (bytes, deep nesting, alias bombs, huge numbers, odd YAML).
@@ -264,10 +264,11 @@ def test_fuzz_specs(tmp_path_factory, monkeypatch, datastar_js):
     finally:
         signal.signal(signal.SIGALRM, previous)
     figures = ", ".join(f"{k}: {v}" for k, v in sorted(FIGURES.items()))
-    print(f"\nfuzz: seed {SEED}, {time.perf_counter() - started:.0f} s, {figures}"
-          f"\nreplay: make fuzz FUZZ_N={CASES} FUZZ_SEED={SEED}")
-    assert not FAILURES, f"{len(FAILURES)} failing case(s); first:\n" + "\n\n".join(
-        FAILURES[:5])
+    summary = (f"fuzz: seed {SEED}, {time.perf_counter() - started:.0f} s, {figures}\n"
+               f"replay: make fuzz N={CASES} SEED={SEED}")
+    print("\n" + summary)
+    assert not FAILURES, f"{summary}\n{len(FAILURES)} failing case(s); first:\n" + \
+        "\n\n".join(FAILURES[:5])
     assert FIGURES["cases"] >= CASES * 0.9
     assert FIGURES["located"] == FIGURES["spec errors"]
 

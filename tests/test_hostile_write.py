@@ -204,3 +204,57 @@ def test_cli_update_with_a_hostile_lock(tmp_path, run, datastar_js):
     assert result.exit_code == 1, result.output
     assert "is not a lock dsgen wrote" in result.output
     assert (outside / "victim.txt").read_bytes() == SECRET and tree(project) == before
+
+
+def test_cli_eject_through_a_symlinked_state_dir(tmp_path, run, datastar_js):
+    project, outside = tmp_path / "shop", tmp_path / "outside"
+    outside.mkdir()
+    assert run("new", "shop", "--dir", project).exit_code == 0
+    (project / ".dsgen" / "blueprints").symlink_to(outside, target_is_directory=True)
+    result = run("blueprints", "eject", "kanban", "--dir", project)
+    assert result.exit_code == 1, result.output
+    assert "refusing to write outside the project" in result.output
+    assert list(outside.iterdir()) == []
+
+
+def test_a_cloned_projects_templates_cannot_run_code(tmp_path, run, datastar_js):
+    # A project's own templates (.dsgen/blueprints/) come with a cloned repository: they
+    # render in Jinja's sandbox. Before, this template ran a shell command on `dsgen update`.
+    project, marker = tmp_path / "shop", tmp_path / "pwned"
+    assert run("new", "shop", "--dir", project).exit_code == 0
+    folder = project / ".dsgen/blueprints/app/templates"
+    folder.mkdir(parents=True)
+    (folder / "x.txt.jinja").write_text(
+        "[[ cycler.__init__.__globals__.os.system('touch " + str(marker) + "') ]]\n")
+    before = tree(project)
+    result = run("update", "--dir", project, "--yes")
+    assert result.exit_code == 1, result.output
+    assert "is unsafe" in result.output
+    assert not marker.exists() and tree(project) == before
+
+
+def test_a_cloned_projects_templates_cannot_read_outside(tmp_path, run, datastar_js):
+    project, outside = tmp_path / "shop", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "id_rsa").write_bytes(SECRET)
+    assert run("new", "shop", "--dir", project).exit_code == 0
+    folder = project / ".dsgen/blueprints/app/templates"
+    folder.mkdir(parents=True)
+    (folder / "leak.txt").symlink_to(outside / "id_rsa")
+    before = tree(project)
+    result = run("update", "--dir", project, "--yes")
+    assert result.exit_code == 1, result.output
+    assert "refusing to read templates from outside the project" in result.output
+    assert ".dsgen/blueprints/app/templates/leak.txt" in result.output
+    assert tree(project) == before
+
+
+def test_a_projects_own_templates_still_render(tmp_path, run, datastar_js):
+    project = tmp_path / "shop"
+    assert run("new", "shop", "--dir", project).exit_code == 0
+    folder = project / ".dsgen/blueprints/app/templates"
+    folder.mkdir(parents=True)
+    (folder / "NOTES.md.jinja").write_text("# [[ app.title ]]: [[ screens | length ]]\n")
+    result = run("update", "--dir", project)
+    assert result.exit_code == 0, result.output
+    assert (project / "NOTES.md").read_text() == "# Shop: 2\n"

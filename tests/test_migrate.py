@@ -49,6 +49,15 @@ from dsgen._migrate import (
 from dsgen._model import App, Backend, Spec
 from tests._support import TreeSnapshot
 
+
+@pytest.fixture(autouse=True)
+def _no_pattern_indexes(monkeypatch):
+    """These tests are about the schema diff; the indexes a screen's queries need are
+    tested on their own (tests/test_pattern_indexes.py)."""
+    monkeypatch.setattr("dsgen.db.postgres.state.PatternSchema.add_index",
+                        lambda self, table, name, definition: None)
+
+
 HEADER = "dsgen: 1\napp: {name: shop}\nscreens: {home: {pattern: master-detail, store: %s}}\n"
 
 

@@ -32,6 +32,14 @@ from dsgen._migrate import (
 from dsgen._model import Spec
 from tests.test_migrate import Project, _ruff, database, pg_server  # noqa: F401 (fixtures)
 
+
+@pytest.fixture(autouse=True)
+def _no_pattern_indexes(monkeypatch):
+    """These tests are about the schema diff; the indexes a screen's queries need are
+    tested on their own (tests/test_pattern_indexes.py)."""
+    monkeypatch.setattr("dsgen.db.postgres.state.PatternSchema.add_index",
+                        lambda self, table, name, definition: None)
+
 BOOKINGS = """
     room:
       fields:

@@ -117,10 +117,11 @@ def test_the_revision_renders_ruff_clean(tmp_path):
 
 
 def test_the_blueprint_uses_the_same_table_name():
-    # The generated screen module names the table itself: the two must never drift apart.
-    template = BUILTIN_DIR / "wizard" / "templates" / "app" / "screens" / \
-        "[[ screen.name.snake ]].py.jinja"
-    assert f'[% set drafts_table = "{WIZARD_DRAFTS}" %]' in template.read_text(encoding="utf-8")
+    # The templates read the table's name from the pattern's hook, which declares the table:
+    # one name, so the two never drift apart.
+    assert builtin_registry().get("wizard").hooks.view(None) == {"drafts_table": WIZARD_DRAFTS}
+    for template in (BUILTIN_DIR / "wizard" / "templates").rglob("*.jinja"):
+        assert WIZARD_DRAFTS not in template.read_text(encoding="utf-8"), template
 
 
 # -- a real database ------------------------------------------------------------------------

@@ -37,3 +37,18 @@ def schema(db, screens):
             "range_type": "daterange", "bounds": "[)", "where": where})
         if columns:
             db.add_extension("btree_gist")  # `uuid WITH =` in a GiST index needs it
+    _indexes(db, screens)
+
+
+def _indexes(db, screens):
+    """A month of one resource reads WHERE resource = $1 AND start < $2 AND end > $3 ORDER
+    BY start: by (resource, end), only the current and future stays are walked."""
+    from dsgen._pattern_indexes import btree, column, screen_store
+
+    for screen in screens:
+        store = screen_store(db.spec, screen)
+        start, end = (column(store, screen, o) for o in ("start", "end")) if store else (None,) * 2
+        if store is None or start is None or end is None:
+            continue
+        resource = column(store, screen, "resource")
+        db.add_index(*btree(store.name.table, [*([resource] if resource else []), end, start]))

@@ -89,7 +89,15 @@ def create_index(table: str, name: str, d: dict) -> Call:
         kwargs.append(("unique", True))
     if d["where"]:
         kwargs.append(("postgresql_where", text(where_sql(d["where"]))))
-    return Call("op.create_index", (name, table, list(d["columns"])), tuple(kwargs))
+    # Pattern indexes (see PatternSchema.add_index): access method, opclasses, expressions.
+    if d.get("using"):
+        kwargs.append(("postgresql_using", d["using"]))
+    if d.get("ops"):
+        kwargs.append(("postgresql_ops", dict(sorted(d["ops"].items()))))
+    keys = d.get("keys", {})
+    columns = [text(f"COALESCE({quote_ident(c)}::text, '')") if keys.get(c) == "coalesce_text"
+               else c for c in d["columns"]]
+    return Call("op.create_index", (name, table, columns), tuple(kwargs))
 
 
 def add_constraint(table: str, name: str, d: dict) -> Call:

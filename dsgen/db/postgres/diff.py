@@ -58,6 +58,9 @@ def _rename_columns_in(table: dict, old: str, new: str) -> None:
             definition["where"] = [[new if c == old else c, v] for c, v in definition["where"]]
         if "range" in definition:
             definition["range"] = [new if c == old else c for c in definition["range"]]
+        for per_column in ("ops", "keys"):  # pattern indexes (PatternSchema.add_index)
+            if old in definition.get(per_column, {}):
+                definition[per_column][new] = definition[per_column].pop(old)
 
 
 def _columns(table: dict) -> dict[str, dict]:

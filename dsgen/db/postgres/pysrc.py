@@ -45,6 +45,8 @@ def _flat(node: Any) -> str:
         return f"{node.func}({', '.join(parts)})"
     if isinstance(node, (list, tuple)):
         return "[" + ", ".join(_flat(v) for v in node) + "]"
+    if isinstance(node, dict):
+        return "{" + ", ".join(f"{_flat(k)}: {_flat(v)}" for k, v in node.items()) + "}"
     return repr(node)
 
 

@@ -221,6 +221,27 @@ class PatternSchema:
     def add_extension(self, name: str) -> None:
         self._extensions.add(name)
 
+    def add_index(self, table: str, name: str, definition: dict) -> None:
+        """An index a screen's hot query needs on a large table (see dsgen/_pattern_indexes
+        for the definition keys beyond a declared index's). Skipped when the spec declares
+        the same one; a ref's own one-column index that is its prefix is dropped (one index
+        less to write); `gin_trgm_ops` brings the pg_trgm extension."""
+        state = self._state["tables"].get(table)
+        if state is None or name in state["constraints"]:
+            return
+        indexes = state["indexes"]
+        if definition in indexes.values():
+            return
+        indexes[name] = definition
+        first = definition["columns"][0]
+        plain = identifier(f"ix_{table}_{first}")
+        if (name != plain and not definition.get("using")
+                and first not in definition.get("keys", {})
+                and indexes.get(plain) == {"columns": [first], "unique": False, "where": []}):
+            del indexes[plain]
+        if "gin_trgm_ops" in definition.get("ops", {}).values():
+            self.add_extension("pg_trgm")
+
     @property
     def _extensions(self) -> set[str]:
         return self._state.setdefault("_extensions", set())

@@ -178,7 +178,7 @@ def test_page_renders_the_first_page_on_the_server(client, db):
     response = client.get(PATH)
 
     assert response.status_code == 200
-    assert response.headers["vary"] == "Datastar-Request"
+    assert "Datastar-Request" in response.headers["vary"].split(", ")
     assert row_ids(response.text) == ordered_ids(db, "")[:PAGE_SIZE]
     assert link(response.text, "prev") is None
     assert link(response.text, "next") is not None

@@ -96,6 +96,7 @@ class Col:
     name: str
     type: str
     required: bool = False
+    unique: bool = False  # alone or in a unique index: a default would repeat, so fill it
     low: float | None = None
     high: float | None = None
     values: tuple[str, ...] = ()
@@ -182,11 +183,11 @@ def _value(col: Col, n: int) -> str:
 
 def make(db: psycopg.Connection[Any], table: str, **values: Any) -> str:
     """Insert one valid row and return its id: the given values, and for every other required
-    column a fresh sample (a sequence: unique columns never collide); a required ref gets a
-    new referenced row."""
+    or unique column a fresh sample (a sequence: unique columns never collide, not even on a
+    default); a required ref gets a new referenced row."""
     row: dict[str, Any] = {}
     for col in COLUMNS[table]:
-        if col.name in values or not col.required:
+        if col.name in values or not (col.required or col.unique):
             continue
         if col.ref is not None:
             if col.required and col.ref != table:

@@ -179,5 +179,6 @@ def screen_events(html: str, *, screen: str, q: str, selected_id: str) -> list[D
         patch(html),
         patch(render("_nav.html", active=screen)),
         patch(render("_crumb.html", active=screen)),
+        patch(render("_tabbar.html", active=screen)),
         patch_signals({"view": {"screen": screen, "q": q}, "_selectedId": selected_id}),
     ]

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
-from app.main import create_app
+from app.main import create_app, create_asgi
 from tests.conftest import DATASTAR
 
 # Every page of the app (its first address).
@@ -22,7 +22,7 @@ PAGES = ["/stays"]
 # store's fields as a browser sends them (valid sample values).
 FORMS = {
 }
-# (screen address, field, type, max length or None) of every text-like field on a form.
+# (screen address, field, max length or None) of every string and text field on a form.
 TEXT_FIELDS = [
 ]
 # (screen address, field, type) of every number and date field on a form.
@@ -258,3 +258,165 @@ def test_hostile_strings_are_stored_and_shown_escaped(
         for answer in (raw.get(page, headers=DATASTAR),):
             assert answer.status_code == 200
             assert "<img src=x" not in answer.text and "<svg onload" not in answer.text
+
+
+# Resource exhaustion: a real server (uvicorn) with small limits, and raw sockets for the
+# clients that misbehave.
+
+SMALL = {
+    "pool_max_size": 3,
+    "statement_timeout_ms": 2_000,
+    "realtime_max_streams_per_client": 6,
+    "realtime_max_keys_per_view": 3,
+    "realtime_heartbeat_s": 1.0,
+}
+
+
+@pytest.fixture(scope="module")
+def small_server(database_url: str) -> Iterator[tuple[str, int]]:
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.conftest import _free_port
+
+    settings = Settings(database_url=database_url, **SMALL)  # type: ignore[arg-type]
+    served = create_asgi(settings)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(served, host="127.0.0.1", port=port, log_level="critical")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.05)
+    yield "127.0.0.1", port
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def open_request(server: tuple[str, int], request: bytes) -> Any:
+    """A socket that sent `request` and reads nothing (yet)."""
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
+    sock.settimeout(5)
+    sock.connect(server)
+    sock.sendall(request)
+    return sock
+
+
+def get(path: str, headers: dict[str, str] | None = None) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", "Host: test", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def status_of(sock: Any) -> int:
+    head = b""
+    while b"\r\n" not in head:
+        chunk = sock.recv(1)
+        assert chunk, "the server closed the connection"
+        head += chunk
+    return int(head.split()[1])
+
+
+def timed_page(server: tuple[str, int], path: str) -> float:
+    """Seconds until a normal client has the whole page (inf: not within 10 s)."""
+    import time
+
+    import httpx
+
+    started = time.monotonic()
+    try:
+        response = httpx.get(f"http://{server[0]}:{server[1]}{path}", timeout=10)
+    except httpx.TimeoutException:
+        return float("inf")
+    assert response.status_code == 200
+    return time.monotonic() - started
+
+
+def test_slow_and_silent_clients_do_not_delay_another_page(
+    small_server: tuple[str, int], db: Any
+) -> None:
+    """Slow-loris: clients that never finish their headers, or dribble a form's body to a
+    route that needs a database connection, hold neither the server nor the pool."""
+    baseline = min(timed_page(small_server, PAGES[0]) for _ in range(3))
+    target = next(iter(FORMS), PAGES[0])
+    loris = [open_request(small_server, b"GET / HTTP/1.1\r\nHost: test\r\nX-Slow: ") for _ in range(50)]
+    bodies = [
+        open_request(small_server, (
+            f"POST {target} HTTP/1.1\r\nHost: test\r\nDatastar-Request: true\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\nq="
+        ).encode())
+        for _ in range(10)
+    ]
+    try:
+        # The best of a few tries: the machine may be busy, a starved pool never answers.
+        assert min(timed_page(small_server, PAGES[0]) for _ in range(4)) < baseline + 1.0
+    finally:
+        for sock in loris + bodies:
+            sock.close()
+
+
+def test_the_statement_timeout_cancels_a_slow_query(database_url: str) -> None:
+    import asyncio
+
+    import psycopg
+
+    from app.db import create_pool
+
+    async def run() -> None:
+        pool = create_pool(Settings(database_url=database_url, statement_timeout_ms=200))
+        await pool.open(wait=True)
+        try:
+            async with pool.connection() as conn:
+                with pytest.raises(psycopg.errors.QueryCanceled):
+                    await conn.execute("SELECT pg_sleep(5)")
+            async with pool.connection() as conn:  # the connection is fine afterwards
+                cur = await conn.execute("SELECT 1 AS one")
+                assert (await cur.fetchone())["one"] == 1  # type: ignore[index]
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
+def test_one_client_cannot_open_unbounded_live_streams(small_server: tuple[str, int]) -> None:
+    path = "/stays/live"
+    streams = [open_request(small_server, get(path, DATASTAR)) for _ in range(6)]
+    try:
+        assert [status_of(s) for s in streams] == [200] * 6
+        over = open_request(small_server, get(path, DATASTAR))
+        assert status_of(over) == 429
+        assert_secure_raw(over)
+        over.close()
+        streams.pop().close()  # one leaves: there is room again
+        for _ in range(50):
+            again = open_request(small_server, get(path, DATASTAR))
+            if status_of(again) == 200:
+                break
+            again.close()
+            import time
+
+            time.sleep(0.1)
+        streams.append(again)
+    finally:
+        for sock in streams:
+            sock.close()
+
+
+def assert_secure_raw(sock: Any) -> None:
+    """The headers of a raw response (after its status line)."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(1024)
+        if not chunk:
+            break
+        head += chunk
+    text = head.decode("latin-1").lower()
+    for name in SECURITY_HEADERS:
+        assert f"{name}:" in text, name

@@ -8,9 +8,11 @@ os.environ before uvicorn starts, so the reloader's worker process inherits it.
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -72,10 +74,38 @@ def watch_css() -> subprocess.Popen[bytes] | None:
     static = ROOT / "app" / "static"
     return subprocess.Popen(  # noqa: S603 - fixed arguments
         [exe, "-i", str(static / "styles" / "input.css"), "-o", str(static / "app.css"),
-         "--watch=always"],
+         "--minify", "--watch=always"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+    )
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Is something already listening there (another `make dev`, say)?"""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for the terminal: the password masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def banner(host: str, port: int, url: str) -> str:
+    return (
+        f"\n  App       http://{host}:{port}\n"
+        f"  Database  {shown_url(url)}\n"
+        f"  Another port: PORT={port + 1} make dev    Stop: Ctrl-C\n"
     )
 
 
@@ -90,10 +120,16 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
+    if not args.migrate_only and port_in_use(args.host, args.port):
+        sys.exit(
+            f"Port {args.port} on {args.host} is already in use (another `make dev`?).\n"
+            f"Pick another one: PORT={args.port + 1} make dev"
+        )
     url = database_url()
     migrate(url)
     if args.migrate_only:
         return
+    print(banner(args.host, args.port, url), flush=True)
     css = None if args.no_reload else watch_css()
     try:
         uvicorn.run(

@@ -98,6 +98,7 @@ class Col:
     name: str
     type: str
     required: bool = False
+    unique: bool = False  # alone or in a unique index: a default would repeat, so fill it
     low: float | None = None
     high: float | None = None
     values: tuple[str, ...] = ()
@@ -109,7 +110,7 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
         Col("title", "string", required=True, high=60),
     ),
     "units": (
-        Col("code", "string", required=True, high=30),
+        Col("code", "string", required=True, unique=True, high=30),
         Col("depot", "ref", required=True, ref="depots"),
     ),
     "rentals": (
@@ -118,8 +119,8 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
         Col("first_day", "date"),
         Col("return", "date", required=True),
         Col("class", "enum", required=True, values=["a'b", "c\"d", "<e>"]),
-        Col("reference", "string", required=True, high=40),
-        Col("contact", "email"),
+        Col("reference", "string", required=True, unique=True, high=40),
+        Col("contact", "email", unique=True),
         Col("handled_by", "ref", required=True, ref="depots"),
         Col("meta", "json"),
         Col("insured", "bool"),
@@ -191,11 +192,11 @@ def _value(col: Col, n: int) -> str:
 
 def make(db: psycopg.Connection[Any], table: str, **values: Any) -> str:
     """Insert one valid row and return its id: the given values, and for every other required
-    column a fresh sample (a sequence: unique columns never collide); a required ref gets a
-    new referenced row."""
+    or unique column a fresh sample (a sequence: unique columns never collide, not even on a
+    default); a required ref gets a new referenced row."""
     row: dict[str, Any] = {}
     for col in COLUMNS[table]:
-        if col.name in values or not col.required:
+        if col.name in values or not (col.required or col.unique):
             continue
         if col.ref is not None:
             if col.required and col.ref != table:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -32,8 +33,8 @@ from app.realtime.asgi import RealtimeStreams
 from app.realtime.events import can_replay, notify_channel, snapshot
 from app.realtime.response import EventStream
 from app.screens import STREAM_ROUTES, tasks
-from tests.conftest import _free_port, count
-from tests.test_tasks import TABLE, add
+from tests.conftest import DATASTAR, _free_port, count
+from tests.test_tasks import TABLE, add, valid_form
 
 screen = tasks
 
@@ -628,6 +629,65 @@ def test_closing_ends_a_stream_gracefully_after_what_is_queued(database_url):
         assert sub not in feed.subscribers
 
     run_feed(database_url, scenario)
+
+
+def start_server(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The app as production runs it (`uvicorn app.main:app`), in a process of its own."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+             "--port", str(port), "--timeout-graceful-shutdown", "5"],
+            env={**os.environ, "DATABASE_URL": database_url}, stdout=out, stderr=out,
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            raise AssertionError(log.read_text())
+        try:
+            httpx.get(url + "/static/app.css", timeout=1)
+            return server, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_a_write_through_one_process_reaches_a_stream_on_another(database_url, db, tmp_path):
+    """Two worker processes, each with its own listener: PostgreSQL is the hub."""
+    one, one_url = start_server(database_url, tmp_path / "one.log")
+    try:
+        two, two_url = start_server(database_url, tmp_path / "two.log")
+        try:
+            start = watermark(db)
+            with httpx.stream("GET", two_url + LIVE_PATH, params={"since": start},
+                              timeout=10) as response:
+                stream = Stream(response)
+                stream.until(hello(start))
+                form = {**valid_form(db), LABEL: "Across processes"}
+                written = httpx.post(one_url + screen.PATH, data=form, headers=DATASTAR,
+                                     timeout=10)
+                assert written.status_code == 200, written.text
+                (created,) = db.execute(
+                    sql.SQL("SELECT id FROM {} WHERE {} = %s").format(
+                        sql.Identifier(TABLE), sql.Identifier(LABEL)),
+                    ("Across processes",)).fetchall()
+                text = stream.until(lambda t: str(created["id"]) in rows_in(t))
+            assert "Across processes" in text
+        finally:
+            stop_server(two)
+    finally:
+        stop_server(one)
 
 
 def test_sigterm_ends_open_streams_and_the_server(database_url, tmp_path):

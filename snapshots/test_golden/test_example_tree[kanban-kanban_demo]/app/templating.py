@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from app.core.security import csp_nonce
+from app.delivery import static_url
 from app.registry import APP_TITLE, NAV_ITEMS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -68,7 +69,11 @@ templates.env.filters.update(
     js_str=js_str,
 )
 templates.env.globals.update(
-    app_title=APP_TITLE, nav_items=NAV_ITEMS, with_query=with_query, csp_nonce=csp_nonce
+    app_title=APP_TITLE,
+    nav_items=NAV_ITEMS,
+    with_query=with_query,
+    csp_nonce=csp_nonce,
+    static_url=static_url,
 )
 
 

@@ -2,22 +2,19 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from app.core.config import Settings, get_settings
 from app.core.limits import Refused, RequestLimits, refusal
 from app.core.security import SecurityHeaders, csp_nonce, security_headers
 from app.db import create_pool
+from app.delivery import STATIC_DIR, CachedStatic, Compress
 from app.registry import HOME_URL
 from app.screens import ROUTERS
 from app.web import is_datastar, page, sse, toast
-
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,10 +35,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await pool.close()
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    # Outermost last: the headers wrap even a refusal of the limits layer.
+    # Outermost last: the headers wrap even a refusal of the limits layer; gzip sits inside.
+    app.add_middleware(Compress)
     app.add_middleware(RequestLimits, settings=current_settings)
     app.add_middleware(SecurityHeaders)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
 

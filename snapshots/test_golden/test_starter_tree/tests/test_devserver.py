@@ -1,6 +1,9 @@
 """`make dev` plumbing: database URL handling and idempotent database creation."""
 
+import socket
+
 import psycopg
+import pytest
 
 from app import devserver
 from app.db import sqlalchemy_url, with_database
@@ -61,3 +64,26 @@ def test_migrate_only_does_not_serve(monkeypatch):
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(("run", app)))
     devserver.main(["--migrate-only"])
     assert calls == [("migrate", "postgresql://x/app")]
+
+
+def test_a_taken_port_gets_a_friendly_message(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x/app")
+    monkeypatch.setattr(devserver, "migrate", lambda url: pytest.fail("must not migrate"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert devserver.port_in_use("127.0.0.1", port)
+        with pytest.raises(SystemExit) as exit_:
+            devserver.main(["--port", str(port)])
+    assert "already in use" in str(exit_.value)
+    assert f"PORT={port + 1} make dev" in str(exit_.value)
+    assert not devserver.port_in_use("127.0.0.1", port)  # free again once closed
+
+
+def test_the_banner_says_where_and_hides_the_password():
+    text = devserver.banner("127.0.0.1", 8000, "postgresql://me:s3cret@db:5432/app")
+    assert "http://127.0.0.1:8000" in text
+    assert "postgresql://me:***@db:5432/app" in text
+    assert "s3cret" not in text
+    assert "PORT=8001 make dev" in text

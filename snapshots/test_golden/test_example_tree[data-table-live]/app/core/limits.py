@@ -1,6 +1,7 @@
 """Request limits, in one layer in front of every route: what the app refuses to read.
 
-- a body larger than `max_body_bytes` (forms, JSON signals): 413;
+- a body larger than `max_body_bytes` (forms, JSON signals): 413; one that takes longer
+  than `body_timeout_s` to arrive: 408 (bodies are read whole before any route runs);
 - NUL in the address or in a form/JSON body (PostgreSQL text cannot hold it): 400;
 - other control characters in the address: 400;
 - a query value longer than `max_query_value_chars`, a search (`q`) longer than
@@ -13,6 +14,7 @@ non-200 response, see app/web.py); its real status is in `X-Refused-Status`. Oth
 clients get the status and a plain-text reason.
 """
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -119,6 +121,12 @@ def refusal(scope: Scope, status: int, message: str) -> Response:
     return PlainTextResponse(message, status_code=status)
 
 
+def _has_body(scope: Scope) -> bool:
+    headers = Headers(scope=scope)
+    length = headers.get("content-length")
+    return (length is not None and length.strip() != "0") or "transfer-encoding" in headers
+
+
 class _BodyState:
     def __init__(self) -> None:
         self.size = 0
@@ -142,27 +150,49 @@ class RequestLimits:
         except Refused as exc:
             await refusal(scope, exc.status, exc.message)(scope, receive, send)
             return
+        if not _has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        # The whole body is read here, before any route runs: a client dribbling its body
+        # (slow-loris) holds no database connection a route would take first, and no route
+        # ever sees more than max_body_bytes.
+        try:
+            body = await asyncio.wait_for(
+                self._read_body(scope, receive, settings), settings.body_timeout_s
+            )
+        except TimeoutError:
+            body = None
+        except Refused as exc:
+            await refusal(scope, exc.status, exc.message)(scope, receive, send)
+            return
+        if body is None:
+            message = "The request's body arrived too slowly."
+            await refusal(scope, 408, message)(scope, receive, send)
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # then only the disconnect
+
+        await self.app(scope, replay, send)
+
+    async def _read_body(self, scope: Scope, receive: Receive, settings: Settings) -> bytes:
         state = _BodyState()
         kind = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
-        started = False
-
-        async def limited_receive() -> Message:
+        chunks: list[bytes] = []
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                self._check_chunk(message.get("body", b""), state, kind, settings)
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except Refused as exc:
-            if started:
-                raise
-            await refusal(scope, exc.status, exc.message)(scope, receive, send)
+            if message["type"] != "http.request":
+                raise Refused(400, "The client went away.")
+            chunk = message.get("body", b"")
+            self._check_chunk(chunk, state, kind, settings)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     def _check_head(self, scope: Scope, settings: Settings) -> None:
         from urllib.parse import parse_qsl
@@ -199,3 +229,74 @@ class RequestLimits:
 
 def _too_large(settings: Settings) -> str:
     return f"The request is too large (at most {settings.max_body_bytes // 1024} KiB)."
+
+
+# Live streams: how many one client may hold, and how many distinct groups (keys: a
+# search, a zoom, a month) one screen's streams may form. Every key is a query re-run on
+# each change of the screen's table, so keys are what a flood of odd URLs would multiply.
+
+
+class StreamGate:
+    """Counts the open streams per client and the distinct keys per screen (per process)."""
+
+    def __init__(self, per_client: int, keys_per_view: int) -> None:
+        self.per_client = per_client
+        self.keys_per_view = keys_per_view
+        self._clients: dict[str, int] = {}
+        self._keys: dict[str, dict[str, int]] = {}
+
+    def admit(self, request: Any, view: str, key: str) -> Response | None:
+        """None when the stream may open (it is then counted until `release`), else the
+        refusal: 429 with Retry-After. Datastar treats it as an error and, with the live
+        screens' `retry: 'always'`, tries again after its backoff (at most
+        `realtime_retry_max_wait_ms`), so a page over the cap goes live once there is room."""
+        client = request.client.host if request.client else ""
+        if self._clients.get(client, 0) >= self.per_client:
+            return _too_many("Too many live pages are open from this address; close some.")
+        keys = self._keys.setdefault(view, {})
+        if key not in keys and len(keys) >= self.keys_per_view:
+            return _too_many("Too many different live views of this screen are open.")
+        self._clients[client] = self._clients.get(client, 0) + 1
+        keys[key] = keys.get(key, 0) + 1
+        return None
+
+    def release(self, request: Any, view: str, key: str) -> None:
+        client = request.client.host if request.client else ""
+        _decrement(self._clients, client)
+        _decrement(self._keys.get(view, {}), key)
+
+    def open_streams(self, client: str) -> int:
+        return self._clients.get(client, 0)
+
+    def open_keys(self, view: str) -> int:
+        return len(self._keys.get(view, {}))
+
+
+def _decrement(counts: dict[str, int], name: str) -> None:
+    left = counts.get(name, 0) - 1
+    if left > 0:
+        counts[name] = left
+    else:
+        counts.pop(name, None)
+
+
+def _too_many(message: str) -> Response:
+    return PlainTextResponse(message, status_code=429, headers={"Retry-After": "5"})
+
+
+class Gated(Response):
+    """A stream response counted by a `StreamGate` while it runs."""
+
+    def __init__(self, inner: Response, release: Callable[[], None]) -> None:
+        # Not Response.__init__: the inner response sends its own start and body.
+        self.inner = inner
+        self.status_code = inner.status_code
+        self.background = None
+        self.raw_headers = inner.raw_headers
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.inner(scope, receive, send)
+        finally:
+            self._release()

@@ -11,15 +11,6 @@ screen. Signals hold client chrome only (selected ids, open detail rows, the row
 edited); rows, validation and everything derived from data come from here.
 """
 
-import base64
-import binascii
-import csv
-import io
-import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -28,10 +19,13 @@ from datastar_py.fastapi import ServerSentEventGenerator as SSE
 from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from psycopg import IntegrityError
+from psycopg import AsyncConnection, IntegrityError
 from pydantic import BaseModel, Field, ValidationError
 
+from app.core import keyset
+from app.core.csv_export import cell, csv_lines
 from app.core.forms import field_errors, like_pattern, parse_id
+from app.core.keyset import Cursor, Page, SortKey
 from app.db import Conn
 from app.stores import employee as employee_store
 from app.stores import team as team_store
@@ -102,15 +96,7 @@ def clean_filter(q: str) -> str:
     return q.strip()[:FILTER_MAX] if FILTER else ""
 
 
-# Sorting. NULLs sort last ascending and first descending (PostgreSQL's defaults), so an
-# index on (key, id) serves both directions; the id breaks ties, making every order total.
-
-
-@dataclass(frozen=True)
-class SortKey:
-    sql: str    # the ORDER BY expression
-    kind: str   # how its value travels in a cursor (a key of _KINDS)
-    label: str  # the column's title
+# Sorting and keyset paging (app/core/keyset.py): the columns this table sorts by.
 
 
 SORTS: dict[str, SortKey] = {
@@ -126,129 +112,11 @@ SORTS: dict[str, SortKey] = {
 }
 
 
-@dataclass(frozen=True)
-class Order:
-    key: str
-    desc: bool
+class Order(keyset.Order):
+    """An order of this table: one of SORTS, ascending or descending."""
 
-    @classmethod
-    def parse(cls, raw: str) -> "Order":
-        """`name` or `-name`; anything else means the default order."""
-        if raw.removeprefix("-") not in SORTS:
-            raw = DEFAULT_SORT
-        return cls(raw.removeprefix("-"), raw.startswith("-"))
-
-    @property
-    def param(self) -> str:
-        return f"-{self.key}" if self.desc else self.key
-
-    @property
-    def aria(self) -> str:
-        return "descending" if self.desc else "ascending"
-
-    def clicked(self, key: str) -> "Order":
-        """What a click on column `key`'s header asks for: toggle, or start ascending."""
-        return Order(key, not self.desc) if key == self.key else Order(key, False)
-
-
-# Cursors: the order, the direction, and the (key, id) of the row to continue from, as
-# base64url JSON. Clients treat it as opaque; the server checks every part of it.
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("not a string")
-    return value
-
-
-def _int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError("not an integer")
-    return value
-
-
-def _float(value: Any) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValueError("not a number")
-    return float(value)
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("not a boolean")
-    return value
-
-
-def _datetime(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(_str(value))
-    if parsed.tzinfo is None:
-        raise ValueError("a timestamp without a time zone")
-    return parsed
-
-
-_KINDS: dict[str, Callable[..., Any]] = {
-    "str": _str,
-    "int": _int,
-    "float": _float,
-    "decimal": lambda value: Decimal(_str(value)),
-    "bool": _bool,
-    "date": lambda value: date.fromisoformat(_str(value)),
-    "datetime": _datetime,
-    "uuid": lambda value: UUID(_str(value)),
-}
-
-
-def _key_json(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, date):  # datetime too
-        return value.isoformat()
-    return str(value)  # Decimal, UUID
-
-
-@dataclass(frozen=True)
-class Cursor:
-    backwards: bool  # the rows before this one (a "previous" link)
-    key: Any
-    id: UUID
-
-    def encode(self, order: Order) -> str:
-        raw = [order.param, "b" if self.backwards else "a", _key_json(self.key), str(self.id)]
-        text = json.dumps(raw, separators=(",", ":"))
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, raw: str, order: Order) -> "Cursor | None":
-        """The cursor, or None when it is malformed or was made for another order."""
-        if not raw or len(raw) > 2000:
-            return None
-        try:
-            text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
-            sort, way, key, row_id = json.loads(text)
-            if sort != order.param or way not in ("a", "b"):
-                return None
-            value = None if key is None else _KINDS[SORTS[order.key].kind](key)
-            return cls(way == "b", value, UUID(_str(row_id)))
-        except (ValueError, TypeError, KeyError, InvalidOperation, binascii.Error):
-            return None
-
-
-def _seek(key: str, desc: bool, cursor: Cursor | None) -> list[str]:
-    """WHERE conditions for the rows after `cursor` when scanning in this direction.
-
-    A row comparison never matches NULL, so the NULL keys (last ascending, first
-    descending) are a range of their own: one condition per index range, each read in
-    index order and cut by LIMIT.
-    """
-    if cursor is None:
-        return ["TRUE"]
-    if not desc:
-        if cursor.key is None:
-            return [f'{key} IS NULL AND t."id" > %(cursor_id)s']
-        return [f'({key}, t."id") > (%(cursor_key)s, %(cursor_id)s)', f"{key} IS NULL"]
-    if cursor.key is None:
-        return [f'{key} IS NULL AND t."id" < %(cursor_id)s', f"{key} IS NOT NULL"]
-    return [f'({key}, t."id") < (%(cursor_key)s, %(cursor_id)s)']
+    sorts = SORTS
+    default = DEFAULT_SORT
 
 
 def page_query(
@@ -256,78 +124,21 @@ def page_query(
     limit: bool = True,
 ) -> str:
     """The SQL of one page: rows after `cursor` (or before it, read backwards)."""
-    key = SORTS[order.key].sql
-    direction = "DESC" if order.desc != backwards else "ASC"
     where = f"({' OR '.join(FILTER)})" if q and FILTER else "TRUE"
-    cut = "LIMIT %(limit)s" if limit else ""
-    ranges = [
-        f"""
-        SELECT {COLUMNS}, {key} AS "_key"
-        FROM {FROM}
-        WHERE {where} AND {condition}
-        ORDER BY {key} {direction}, t."id" {direction}
-        {cut}
-        """
-        for condition in _seek(key, direction == "DESC", cursor)
-    ]
-    if len(ranges) == 1:
-        return ranges[0]
-    union = " UNION ALL ".join(f"({sql})" for sql in ranges)
-    return f"""
-        SELECT * FROM ({union}) AS ranges
-        ORDER BY "_key" {direction}, "id" {direction}
-        {cut}
-        """
-
-
-@dataclass(frozen=True)
-class Page:
-    q: str
-    order: Order
-    cursor: str       # the cursor this page was asked for ("" for the first page)
-    rows: list[Row]
-    prev: str | None  # the cursor of the previous page; None on the first
-    next: str | None  # the cursor of the next page; None on the last
-
-
-async def _fetch(
-    conn: Conn, q: str, order: Order, cursor: Cursor | None, backwards: bool
-) -> list[Row]:
-    params: dict[str, Any] = {"pattern": like_pattern(q), "limit": PAGE_SIZE + 1}
-    if cursor is not None:
-        params.update(cursor_key=cursor.key, cursor_id=cursor.id)
-    cur = await conn.execute(page_query(q, order, cursor, backwards=backwards), params)
-    return await cur.fetchall()
+    return keyset.page_sql(COLUMNS, FROM, where, order, cursor, backwards=backwards, limit=limit)
 
 
 async def load_page(conn: Conn, q: str, order: Order, raw_cursor: str = "") -> Page:
     """One page, fetching PAGE_SIZE + 1 rows: the extra row says there is more."""
-    cursor = Cursor.decode(raw_cursor, order)
-    if cursor is not None and cursor.backwards:
-        rows = await _fetch(conn, q, order, cursor, backwards=True)
-        if len(rows) > PAGE_SIZE:
-            return _page(q, order, raw_cursor, rows[:PAGE_SIZE][::-1], True, True)
-        # Fewer rows than a page before it: this is the first page, shown in full.
-    elif cursor is not None:
-        rows = await _fetch(conn, q, order, cursor, backwards=False)
-        if rows:
-            return _page(q, order, raw_cursor, rows[:PAGE_SIZE], True, len(rows) > PAGE_SIZE)
-        # Nothing after it any more (rows were deleted): the last page instead.
-        rows = await _fetch(conn, q, order, None, backwards=True)
-        return _page(q, order, raw_cursor, rows[:PAGE_SIZE][::-1], len(rows) > PAGE_SIZE, False)
-    rows = await _fetch(conn, q, order, None, backwards=False)
-    return _page(q, order, "", rows[:PAGE_SIZE], False, len(rows) > PAGE_SIZE)
 
+    async def fetch(cursor: Cursor | None, backwards: bool) -> list[Row]:
+        params: dict[str, Any] = {"pattern": like_pattern(q), "limit": PAGE_SIZE + 1}
+        if cursor is not None:
+            params.update(cursor_key=cursor.key, cursor_id=cursor.id)
+        cur = await conn.execute(page_query(q, order, cursor, backwards=backwards), params)
+        return await cur.fetchall()
 
-def _page(
-    q: str, order: Order, cursor: str, rows: list[Row], has_prev: bool, has_next: bool
-) -> Page:
-    prev = next_ = None
-    if rows and has_prev:
-        prev = Cursor(True, rows[0]["_key"], rows[0]["id"]).encode(order)
-    if rows and has_next:
-        next_ = Cursor(False, rows[-1]["_key"], rows[-1]["id"]).encode(order)
-    return Page(q=q, order=order, cursor=cursor, rows=rows, prev=prev, next=next_)
+    return await keyset.load_page(fetch, PAGE_SIZE, q, order, raw_cursor)
 
 
 # URLs (the address bar keeps sort, filter and page) and the client's signals: ids and
@@ -425,78 +236,44 @@ async def filter_rows(request: Request, conn: Conn, q: str = "", sort: str = "")
 
 @router.get(f"{PATH}/export.csv")
 async def export_csv(request: Request, q: str = "", sort: str = "") -> StreamingResponse:
-    """Every matching row in the table's order, streamed through a server-side cursor."""
+    """Every matching row in the table's order, in keyset chunks (app/core/csv_export.py)."""
     q = clean_filter(q)
-    query = page_query(q, Order.parse(sort), limit=False)
-    params = {"pattern": like_pattern(q)}
+    order = Order.parse(sort)
+
+    async def fetch(conn: AsyncConnection[Any], last: Row | None, limit: int) -> list[Row]:
+        cursor = None if last is None else Cursor(False, last["_key"], last["id"])
+        params: dict[str, Any] = {"pattern": like_pattern(q), "limit": limit}
+        if cursor is not None:
+            params.update(cursor_key=cursor.key, cursor_id=cursor.id)
+        cur = await conn.execute(page_query(q, order, cursor), params)
+        return await cur.fetchall()
+
     # Not the request's connection: the body is streamed after the handler returns.
-    pool = request.app.state.pool
-
-    async def lines() -> AsyncIterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["id", *(_safe(title) for title in EXPORT_HEADERS)])
-        yield "\ufeff" + _drain(buffer)  # the BOM: spreadsheets then read UTF-8
-        async with (
-            pool.connection() as conn,
-            conn.transaction(),
-            conn.cursor(name=f"{SCREEN}_export") as cur,
-        ):
-            await cur.execute(query, params)
-            while batch := await cur.fetchmany(500):
-                writer.writerows(_export_row(row) for row in batch)
-                yield _drain(buffer)
-
+    lines = csv_lines(
+        request.app.state.pool, fetch, header=["id", *EXPORT_HEADERS], to_cells=_export_row
+    )
     return StreamingResponse(
-        lines(),
+        lines,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{DOM_ID}.csv"'},
     )
 
 
-# CSV cells. Text a spreadsheet would run as a formula gets a leading quote (OWASP CSV
-# injection); numbers, dates and booleans are formatted here and never start a formula.
+# CSV cells (app/core/csv_export.py): text that a spreadsheet would run as a formula is
+# quoted; numbers, dates and booleans never start one.
 EXPORT_HEADERS = ("Name", "Email", "Team", "Level", "Salary", "Started", "Remote")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
-
-
-def _safe(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, int | float | UUID):
-        return str(value)
-    if isinstance(value, date):  # datetime too
-        return value.isoformat()
-    if isinstance(value, str):
-        return _safe(value)
-    return _safe(json.dumps(value, ensure_ascii=False))
 
 
 def _export_row(row: Row) -> list[str]:
     return [
         str(row["id"]),
-        _cell(row["name"]),
-        _cell(row["email"]),
-        _cell(row["team_label"]),
-        _cell(row["level"]),
-        _cell(row["salary"]),
-        _cell(row["started"]),
-        _cell(row["remote"]),
+        cell(row["name"]),
+        cell(row["email"]),
+        cell(row["team_label"]),
+        cell(row["level"]),
+        cell(row["salary"]),
+        cell(row["started"]),
+        cell(row["remote"]),
     ]
 
 

@@ -77,3 +77,76 @@ def test_sidebar_toggle_is_client_only(page):
     page.click("#sidebar-toggle")
     expect(page.locator("#sidebar")).to_be_visible()
     assert [url for url in requests if "/static/" not in url] == []
+
+
+def test_sidebar_state_is_remembered_by_this_browser(page):
+    page.goto("/employees")
+    ready(page)
+    page.click("#sidebar-toggle")
+    expect(page.locator("#sidebar")).to_be_hidden()
+
+    page.reload()
+    ready(page)
+    expect(page.locator("#sidebar")).to_be_hidden()
+    expect(page.locator("#sidebar-toggle")).to_have_attribute("aria-expanded", "false")
+    page.click("#sidebar-toggle")
+    page.reload()
+    ready(page)
+    expect(page.locator("#sidebar")).to_be_visible()
+
+
+def test_on_a_phone_the_sidebar_covers_the_content_and_escape_closes_it(page):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/employees")
+    ready(page)
+    sidebar, toggle = page.locator("#sidebar"), page.locator("#sidebar-toggle")
+    expect(sidebar).to_be_hidden()  # starts closed on a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+    toggle.click()
+    expect(sidebar).to_be_visible()
+    expect(page.locator("#sidebar-backdrop")).to_be_visible()
+    expect(page.locator("#nav a").first).to_be_focused()  # focus moves into the menu
+    expect(page.locator("#content")).to_have_attribute("inert", "")  # and stays there
+    width = page.evaluate("document.getElementById('screen').getBoundingClientRect().width")
+    assert width == 360, "the sidebar pushed the content instead of covering it"
+
+    page.keyboard.press("Escape")
+    expect(sidebar).to_be_hidden()
+    expect(toggle).to_be_focused()
+    expect(page.locator("#content")).not_to_have_attribute("inert", "")
+
+    toggle.click()
+    page.locator("#sidebar-backdrop").click(position={"x": 350, "y": 400})
+    expect(sidebar).to_be_hidden()
+
+    toggle.click()
+    page.locator("#nav a", has_text="Assets").click()
+    expect(page).to_have_url(re.compile("/assets$"))
+    expect(sidebar).to_be_hidden()  # choosing a screen closes the menu
+
+
+def test_dark_theme_follows_the_system_and_the_toggle_is_remembered(page):
+    page.emulate_media(color_scheme="dark")
+    page.goto("/employees")
+    ready(page)
+    is_dark = "document.documentElement.classList.contains('dark')"
+    assert page.evaluate(is_dark)
+    toggle = page.locator("#theme-toggle")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    assert not page.evaluate(is_dark)
+    # Remembered, and applied before the first paint: no Datastar needed for it.
+    page.route("**/static/datastar.js*", lambda route: route.abort())
+    page.reload()
+    assert not page.evaluate(is_dark)
+    page.emulate_media(color_scheme="light")
+    page.unroute("**/static/datastar.js*")
+    page.goto("/employees")
+    ready(page)
+    page.locator("#theme-toggle").click()
+    assert page.evaluate(is_dark)
+    page.reload()
+    assert page.evaluate(is_dark)

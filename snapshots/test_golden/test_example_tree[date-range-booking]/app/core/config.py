@@ -19,6 +19,7 @@ class Settings(BaseSettings):
 
     # --- request limits (app/core/limits.py) ---
     max_body_bytes: int = 1_048_576  # forms and JSON signals
+    body_timeout_s: float = 10.0  # a body arriving slower is refused (slow-loris)
     max_query_value_chars: int = 8_000  # any one value in the address
     max_search_chars: int = 200  # `?q=`: re-run on every change, a live stream's key
     max_signal_depth: int = 32  # nesting of `?datastar=` / JSON signals
@@ -48,6 +49,11 @@ class Settings(BaseSettings):
     # Datastar reconnect tuning, rendered into the page's @get options.
     realtime_retry_interval_ms: int = 500
     realtime_retry_max_wait_ms: int = 5000
+    # Open streams one client address may hold (behind a proxy, let the server see the
+    # client's address: uvicorn --proxy-headers), and distinct stream keys (searches,
+    # zooms…) one screen's streams may form; beyond, a new stream gets 429 (app/core/limits.py).
+    realtime_max_streams_per_client: int = 64
+    realtime_max_keys_per_view: int = 1000
 
 
 @lru_cache

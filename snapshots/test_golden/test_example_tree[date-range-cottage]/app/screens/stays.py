@@ -17,7 +17,6 @@ check-out day), so two stays ending and starting on the same day do not overlap.
 the month it shows, which redraws the calendar and the list when stays change elsewhere
 (`LiveCalendar` at the end).
 """
-import calendar
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +30,15 @@ from psycopg.errors import ExclusionViolation
 from pydantic import ValidationError
 
 from app import sse as stream_events
+from app.core.date_range import (
+    month_grid,
+    month_weeks,
+    nights_label,
+    parse_day,
+    parse_month,
+    shift_month,
+    taken_nights,
+)
 from app.core.forms import field_errors, parse_id, today
 from app.core.live import Since, live_stream
 from app.db import Conn
@@ -65,44 +73,11 @@ END = "end"  # the day it ends, exclusive (check-out)
 PICKED = (START, END)  # chosen on the calendar, not typed into the form
 MAX_NIGHTS: int | None = None
 UPCOMING_LIMIT = 100
-FIRST_YEAR, LAST_YEAR = 1900, 2999  # the months the calendar can show
 NO_PICK = {"start": "", "end": "", "hover": ""}
 TAKEN = "Someone has just booked some of these nights. Please pick other dates."
 
 
 # Months, days and URLs.
-
-
-def _month(raw: str) -> date:
-    """The `YYYY-MM` month of a URL as its first day; this month when there is none."""
-    if not raw:
-        return today().replace(day=1)
-    try:
-        year, month = (int(part) for part in raw.split("-"))
-        first = date(year, month, 1)
-    except ValueError:
-        raise HTTPException(status_code=404) from None
-    if not FIRST_YEAR <= first.year <= LAST_YEAR:
-        raise HTTPException(status_code=404)
-    return first
-
-
-def _shift(first: date, months: int) -> date | None:
-    index = first.year * 12 + first.month - 1 + months
-    if not FIRST_YEAR <= index // 12 <= LAST_YEAR:
-        return None
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _day(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
-def _nights(count: int) -> str:
-    return f"{count} night{'' if count == 1 else 's'}"
 
 
 def _url(path: str, first: date | None = None) -> str:
@@ -170,44 +145,16 @@ async def _stay_of(conn: Conn, record_id: UUID) -> Row | None:
 
 async def _calendar(conn: Conn, first: date) -> dict[str, Any]:
     """The month's weeks (Monday first); every day says what may be done with it."""
-    weeks = calendar.Calendar().monthdatescalendar(first.year, first.month)
+    weeks = month_weeks(first)
     since = weeks[0][0] - timedelta(days=1)  # the night before: is the first day a check-out?
     until = weeks[-1][-1] + timedelta(days=1)
-    taken: set[date] = set()
-    for stay in await _stays(conn, since, until):
-        night = max(stay["start"], since)
-        while night < min(stay["end"], until):
-            taken.add(night)
-            night += timedelta(days=1)
-    now = today()
-
-    def state(day: date) -> str:
-        if day < now:
-            return "past"
-        if day not in taken:
-            return "free"
-        # A taken day after a free night can still end a stay there (a check-out day).
-        before = day - timedelta(days=1)
-        return "checkout" if before >= now and before not in taken else "taken"
-
-    prev, next_ = _shift(first, -1), _shift(first, 1)
+    stays = await _stays(conn, since, until)
+    taken = taken_nights(stays, since, until)
+    prev, next_ = shift_month(first, -1), shift_month(first, 1)
     return {
         "title": f"{first:%B %Y}",
         "month": f"{first:%Y-%m}",
-        "weeks": [
-            [
-                {
-                    "iso": day.isoformat(),
-                    "day": day.day,
-                    "label": f"{day:%A, %B} {day.day}, {day.year}",
-                    "in_month": day.month == first.month,
-                    "today": day == now,
-                    "state": state(day),
-                }
-                for day in week
-            ]
-            for week in weeks
-        ],
+        "weeks": month_grid(first, weeks, taken),
         "prev": prev and {
             "href": _url(PATH, prev),
             "fetch": _url(f"{PATH}/month", prev),
@@ -251,7 +198,7 @@ def _new_values() -> dict[str, Any]:
 
 async def _check(conn: Conn, raw_start: str, raw_end: str) -> tuple[Row | None, str]:
     """The stay a pick describes and "", or None and why it cannot be booked."""
-    start, end = _day(raw_start), _day(raw_end)
+    start, end = parse_day(raw_start), parse_day(raw_end)
     if start is None or end is None:
         return None, "Pick the first night, then the day it ends, on the calendar."
     if end <= start:
@@ -260,7 +207,7 @@ async def _check(conn: Conn, raw_start: str, raw_end: str) -> tuple[Row | None, 
         return None, "The start date is in the past."
     nights = (end - start).days
     if MAX_NIGHTS is not None and nights > MAX_NIGHTS:
-        return None, f"At most {_nights(MAX_NIGHTS)} per {NOUN}; these dates span {nights}."
+        return None, f"At most {nights_label(MAX_NIGHTS)} per {NOUN}; these dates span {nights}."
     clash = await _stays(conn, start, end, limit=1)
     if clash:
         first, last = fmt_date(clash[0]["start"]), fmt_date(clash[0]["end"])
@@ -300,7 +247,7 @@ async def live(request: Request) -> Response:
 
 @router.get(PATH)
 async def index(request: Request, conn: Conn, since: Since, month: str = "") -> Response:
-    first = _month(month)
+    first = parse_month(month)
     context = await _screen(conn, first)
     context["live"] = _live(request, first, since)
     title = TITLE
@@ -319,7 +266,7 @@ async def index(request: Request, conn: Conn, since: Since, month: str = "") -> 
 @router.get(f"{PATH}/month")
 async def month_view(request: Request, conn: Conn, since: Since, month: str) -> Response:
     """Previous / next month: only the calendar changes; the pick and the form stay."""
-    first = _month(month)
+    first = parse_month(month)
     url = _url(PATH, first)
     if not is_datastar(request):
         return RedirectResponse(url)
@@ -392,7 +339,7 @@ async def create(request: Request, conn: Conn) -> Response:
         *events,
         patch_signals({"_pick": NO_PICK}),
         toast(f"Booked {fmt_date(stay['start'])} → {fmt_date(stay['end'])} "
-              f"({_nights(stay['nights'])})."),
+              f"({nights_label(stay['nights'])})."),
     ])
 
 
@@ -423,7 +370,7 @@ def _stream_key(request: Request) -> str:
     """Pages are grouped by what they show: `<YYYY-MM>`, canonical (a
     malformed month is this month)."""
     try:
-        first = _month(request.query_params.get("month", ""))
+        first = parse_month(request.query_params.get("month", ""))
     except HTTPException:
         first = today().replace(day=1)
     return f"{first:%Y-%m}"
@@ -449,7 +396,7 @@ class LiveCalendar:
         return await self.render_all(conn, key)
 
     async def render_all(self, conn: AsyncConnection[Any], key: str) -> list[str]:
-        first = _month(key)
+        first = parse_month(key)
         calendar_ = await _calendar(conn, first)
         bookings = await _bookings(conn)
         return [

@@ -13,7 +13,6 @@ request, completing a pick costs one.
 Dates are hotel-style: START is the first night and END the day it ends, exclusive (the
 check-out day), so two rentals ending and starting on the same day do not overlap.
 """
-import calendar
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +24,15 @@ from psycopg import IntegrityError
 from psycopg.errors import ExclusionViolation
 from pydantic import ValidationError
 
+from app.core.date_range import (
+    month_grid,
+    month_weeks,
+    nights_label,
+    parse_day,
+    parse_month,
+    shift_month,
+    taken_nights,
+)
 from app.core.forms import field_errors, parse_id, today
 from app.db import Conn
 from app.stores import depot as depot_store
@@ -58,45 +66,12 @@ RESOURCE_LABEL = "code"  # what a resource is called
 PICKED = (START, END, RESOURCE)  # chosen on the calendar, not typed into the form
 MAX_NIGHTS: int | None = 40
 UPCOMING_LIMIT = 100
-FIRST_YEAR, LAST_YEAR = 1900, 2999  # the months the calendar can show
 NO_PICK = {"start": "", "end": "", "hover": ""}
 GONE = "That unit no longer exists. Reload the page."
 TAKEN = "Someone has just booked some of these nights. Please pick other dates."
 
 
 # Months, days and URLs.
-
-
-def _month(raw: str) -> date:
-    """The `YYYY-MM` month of a URL as its first day; this month when there is none."""
-    if not raw:
-        return today().replace(day=1)
-    try:
-        year, month = (int(part) for part in raw.split("-"))
-        first = date(year, month, 1)
-    except ValueError:
-        raise HTTPException(status_code=404) from None
-    if not FIRST_YEAR <= first.year <= LAST_YEAR:
-        raise HTTPException(status_code=404)
-    return first
-
-
-def _shift(first: date, months: int) -> date | None:
-    index = first.year * 12 + first.month - 1 + months
-    if not FIRST_YEAR <= index // 12 <= LAST_YEAR:
-        return None
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _day(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
-def _nights(count: int) -> str:
-    return f"{count} night{'' if count == 1 else 's'}"
 
 
 def _url(path: str, resource_id: UUID | None = None, first: date | None = None) -> str:
@@ -180,45 +155,17 @@ async def _resource(conn: Conn, raw: Any) -> Row:
 
 async def _calendar(conn: Conn, resource: Row, first: date) -> dict[str, Any]:
     """The month's weeks (Monday first); every day says what may be done with it."""
-    weeks = calendar.Calendar().monthdatescalendar(first.year, first.month)
+    weeks = month_weeks(first)
     since = weeks[0][0] - timedelta(days=1)  # the night before: is the first day a check-out?
     until = weeks[-1][-1] + timedelta(days=1)
-    taken: set[date] = set()
-    for stay in await _stays(conn, resource["id"], since, until):
-        night = max(stay["start"], since)
-        while night < min(stay["end"], until):
-            taken.add(night)
-            night += timedelta(days=1)
-    now = today()
-
-    def state(day: date) -> str:
-        if day < now:
-            return "past"
-        if day not in taken:
-            return "free"
-        # A taken day after a free night can still end a stay there (a check-out day).
-        before = day - timedelta(days=1)
-        return "checkout" if before >= now and before not in taken else "taken"
-
-    prev, next_ = _shift(first, -1), _shift(first, 1)
+    stays = await _stays(conn, resource["id"], since, until)
+    taken = taken_nights(stays, since, until)
+    prev, next_ = shift_month(first, -1), shift_month(first, 1)
     return {
         "title": f"{first:%B %Y}",
         "month": f"{first:%Y-%m}",
         "resource": resource,
-        "weeks": [
-            [
-                {
-                    "iso": day.isoformat(),
-                    "day": day.day,
-                    "label": f"{day:%A, %B} {day.day}, {day.year}",
-                    "in_month": day.month == first.month,
-                    "today": day == now,
-                    "state": state(day),
-                }
-                for day in week
-            ]
-            for week in weeks
-        ],
+        "weeks": month_grid(first, weeks, taken),
         "prev": prev and {
             "href": _url(PATH, resource["id"], prev),
             "fetch": _url(f"{PATH}/month", resource["id"], prev),
@@ -268,7 +215,7 @@ async def _check(
     conn: Conn, resource_id: UUID, raw_start: str, raw_end: str
 ) -> tuple[Row | None, str]:
     """The stay a pick describes and "", or None and why it cannot be booked."""
-    start, end = _day(raw_start), _day(raw_end)
+    start, end = parse_day(raw_start), parse_day(raw_end)
     if start is None or end is None:
         return None, "Pick the first night, then the day it ends, on the calendar."
     if end <= start:
@@ -277,7 +224,7 @@ async def _check(
         return None, "The start date is in the past."
     nights = (end - start).days
     if MAX_NIGHTS is not None and nights > MAX_NIGHTS:
-        return None, f"At most {_nights(MAX_NIGHTS)} per {NOUN}; these dates span {nights}."
+        return None, f"At most {nights_label(MAX_NIGHTS)} per {NOUN}; these dates span {nights}."
     clash = await _stays(conn, resource_id, start, end, limit=1)
     if clash:
         first, last = fmt_date(clash[0]["start"]), fmt_date(clash[0]["end"])
@@ -301,7 +248,7 @@ async def _screen(
 
 @router.get(PATH)
 async def index(request: Request, conn: Conn, resource: str = "", month: str = "") -> Response:
-    first = _month(month)
+    first = parse_month(month)
     resources = await unit_store.options(conn)
     if resource:
         chosen: Row | None = await _resource(conn, resource)
@@ -322,7 +269,7 @@ async def index(request: Request, conn: Conn, resource: str = "", month: str = "
 @router.get(f"{PATH}/month")
 async def month_view(request: Request, conn: Conn, resource: str, month: str) -> Response:
     """Previous / next month: only the calendar changes; the pick and the form stay."""
-    first = _month(month)
+    first = parse_month(month)
     chosen = await _resource(conn, resource)
     url = _url(PATH, chosen["id"], first)
     if not is_datastar(request):
@@ -400,7 +347,7 @@ async def create(request: Request, conn: Conn) -> Response:
         *events,
         patch_signals({"_pick": NO_PICK}),
         toast(f"Booked {fmt_date(stay['start'])} → {fmt_date(stay['end'])} "
-              f"({_nights(stay['nights'])})."),
+              f"({nights_label(stay['nights'])})."),
     ])
 
 

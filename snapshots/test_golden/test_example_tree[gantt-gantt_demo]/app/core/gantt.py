@@ -40,13 +40,23 @@ LATEST = date(9998, 1, 1)
 
 Row = dict[str, Any]
 
+# Rows written outside the forms' date range (app/core/forms.py: by SQL, an import) are
+# drawn at the edge of what the window maths handles instead of breaking the chart.
+_LOWEST = datetime.combine(EARLIEST, time.min, UTC)
+_HIGHEST = datetime.combine(LATEST, time.min, UTC)
+
+
+def _bounded(moment: datetime) -> datetime:
+    return min(max(moment, _LOWEST), _HIGHEST)
+
+
 def starts_at(value: date | datetime | None) -> datetime | None:
     """Where a bar begins: a date at its midnight (UTC), a datetime as it is."""
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    return datetime.combine(value, time.min, UTC)
+        return _bounded(value.astimezone(UTC))
+    return _bounded(datetime.combine(value, time.min, UTC))
 
 
 def ends_at(value: date | datetime | None) -> datetime | None:
@@ -54,8 +64,8 @@ def ends_at(value: date | datetime | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    return datetime.combine(value, time.min, UTC) + DAY
+        return _bounded(value.astimezone(UTC))
+    return _bounded(datetime.combine(min(value, LATEST), time.min, UTC) + DAY)
 
 
 def short_date(value: date | datetime) -> str:

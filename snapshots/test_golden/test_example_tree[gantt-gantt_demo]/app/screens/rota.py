@@ -25,7 +25,7 @@ from psycopg import IntegrityError
 from pydantic import ValidationError
 
 from app.core import gantt
-from app.core.forms import field_errors, parse_id
+from app.core.forms import EARLIEST_DATE, LATEST_DATE, field_errors, parse_id
 from app.core.records import find, get_or_404
 from app.db import Conn
 from app.stores import shift as shift_store
@@ -241,6 +241,13 @@ async def _reschedule(conn: Conn, task_id: UUID, move: int, grow: int) -> gantt.
             end = current["end"] + timedelta(days=move + grow)
         except OverflowError:
             raise gantt.MoveError("That date is out of range.") from None
+        if not all(
+            EARLIEST_DATE <= (d.date() if isinstance(d, datetime) else d) <= LATEST_DATE
+            for d in (start, end)
+        ):
+            raise gantt.MoveError(
+                f"Dates run from the year {EARLIEST_DATE.year} to {LATEST_DATE.year}."
+            )
         broken = gantt.broken_rule(f"“{label}”", start, end)
         if broken:
             raise gantt.MoveError(broken[1])

@@ -14,7 +14,7 @@ table for their transaction: concurrent moves renumber a column one after the ot
 positions in a column stay unique (and dense after every move).
 """
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -22,9 +22,10 @@ from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from psycopg import IntegrityError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.forms import field_errors, form_str, parse_id
+from app.core.kanban import Gone, Move, Rejected
 from app.core.records import get_or_404
 from app.db import Conn
 from app.stores import person as person_store
@@ -62,24 +63,6 @@ CARD_LIMIT = 200  # cards rendered per column; the header counts them all
 EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
 # What the add and edit forms are validated with.
 Form = task_store.TaskIn
-
-
-class Move(BaseModel):
-    """A drop or a move button: put `card` into `column`, before card `before` (None: last)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    card: UUID
-    column: str = Field(max_length=200)
-    before: Annotated[UUID | None, Blank] = None
-
-
-class Rejected(Exception):
-    """The board cannot take this change; the message says why, for the user."""
-
-
-class Gone(Exception):
-    """The card was deleted (elsewhere) before this request reached it."""
 
 
 def column_title(key: str) -> str:

@@ -9,7 +9,7 @@ server checks it, writes it and answers with the whole board as it now is, so an
 move simply snaps back.
 """
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -17,9 +17,10 @@ from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from psycopg import IntegrityError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.forms import field_errors, form_str, parse_id
+from app.core.kanban import Gone, Move, Rejected
 from app.core.records import get_or_404
 from app.db import Conn
 from app.stores import lead as lead_store
@@ -53,24 +54,6 @@ CARD_LIMIT = 200  # cards rendered per column; the header counts them all
 EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
 # What the add and edit forms are validated with.
 Form = lead_store.LeadIn
-
-
-class Move(BaseModel):
-    """A drop or a move button: put `card` into `column`, before card `before` (None: last)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    card: UUID
-    column: str = Field(max_length=200)
-    before: Annotated[UUID | None, Blank] = None
-
-
-class Rejected(Exception):
-    """The board cannot take this change; the message says why, for the user."""
-
-
-class Gone(Exception):
-    """The card was deleted (elsewhere) before this request reached it."""
 
 
 def column_title(key: str) -> str:

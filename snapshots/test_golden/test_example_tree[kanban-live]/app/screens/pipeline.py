@@ -12,7 +12,7 @@ move simply snaps back.
 /pipeline/live`) that patches in changes made elsewhere (`LiveBoard` at the end).
 """
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -20,10 +20,11 @@ from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from psycopg import AsyncConnection, IntegrityError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from app import sse as stream_events
-from app.core.forms import Blank, field_errors, form_str, parse_id
+from app.core.forms import field_errors, form_str, parse_id
+from app.core.kanban import Gone, Move, Rejected
 from app.core.live import Since, live_stream
 from app.core.records import get_or_404
 from app.db import Conn
@@ -63,24 +64,6 @@ LIVE_PATH = f"{PATH}/live"
 # What the stream patches besides the board (_show.html, _facts.html).
 SHOW = "#pipeline-show"
 FACTS = "#pipeline-show-facts"
-
-
-class Move(BaseModel):
-    """A drop or a move button: put `card` into `column`, before card `before` (None: last)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    card: UUID
-    column: str = Field(max_length=200)
-    before: Annotated[UUID | None, Blank] = None
-
-
-class Rejected(Exception):
-    """The board cannot take this change; the message says why, for the user."""
-
-
-class Gone(Exception):
-    """The card was deleted (elsewhere) before this request reached it."""
 
 
 def column_title(key: str) -> str:

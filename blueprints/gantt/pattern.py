@@ -1,0 +1,14 @@
+"""The gantt pattern's own Python (loaded by dsgen's blueprint registry)."""
+
+
+def schema(db, screens):
+    """Indexes for large tables: the rows read ORDER BY start NULLS LAST, label, id LIMIT n."""
+    if db.backend != "postgres":
+        return
+    from dsgen._pattern_indexes import btree, column, label, screen_store
+
+    for screen in screens:
+        store = screen_store(db.spec, screen)
+        start = column(store, screen, "start") if store is not None else None
+        if start is not None:
+            db.add_index(*btree(store.name.table, [start, label(db.spec, store, screen), "id"]))
