@@ -104,3 +104,21 @@ def test_a_renamed_field_follows_into_the_opclass_and_the_expression_key():
         "name: {type: string, required: true, renamed_from: title}"))
     ops = diff_states(old, schema_state(renamed), renames=spec_renames(renamed))
     assert [type(op).__name__ for op in ops] == ["RenameColumn", "RenameIndex", "RenameIndex"]
+
+
+def test_the_plan_test_seed_fills_required_and_wanted_columns_in_one_statement():
+    from dsgen._pattern_indexes import seed_select
+    from dsgen._views import store_views
+
+    spec = all_patterns()
+    views = store_views(spec)
+    contacts = seed_select(views["contact"], ["name", "email"])
+    assert contacts == (
+        'INSERT INTO "contacts" ("name", "email") SELECT left(md5(g::text), 32), '
+        "'u' || left(md5(g::text), 32) || '@example.com' FROM generate_series(1, %(n)s) AS g")
+    tasks = seed_select(views["task"], ["title"])
+    assert tasks is not None and '"lane"' not in tasks  # optional: its default
+    assert "(ARRAY['todo', 'doing', 'review', 'done'])[g %% 4 + 1]" not in tasks
+    assert '"starts", "ends"' in tasks and "date '2020-01-01' + (g %% 3650)::int" in tasks
+    # A required ref cannot be filled from generate_series alone: no plan test.
+    assert seed_select(views["booking"], ["guest"]) is None

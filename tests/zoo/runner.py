@@ -72,7 +72,7 @@ def generate_project(spec: dict, dest: Path) -> Path:
     spec_file = dest.parent / f"{dest.name}.yml"
     spec_file.write_text(to_yaml(spec), encoding="utf-8")
     with _GEN_LOCK:     # rendering is quick; keep dsgen's caches single-writer
-        outcome = new_project(dest.name, dest=dest, spec_path=spec_file, conflicts="overwrite")
+        outcome = new_project(dest.name, dest=dest, spec_path=spec_file)
     return outcome.project
 
 

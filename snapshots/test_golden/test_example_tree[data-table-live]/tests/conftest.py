@@ -2,6 +2,7 @@
 starts from empty tables (TRUNCATE is far faster than re-creating the database). Browser
 tests share one uvicorn server and one headless Chromium for the whole session."""
 
+import asyncio
 import itertools
 import json
 import os
@@ -11,7 +12,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -279,3 +280,22 @@ def page(browser: Any, live_server: str, db: psycopg.Connection[Any]) -> Iterato
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def run_async(main: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+    """`asyncio.run(main())` in a thread of its own: the browser tests' Playwright keeps an
+    event loop running in the main thread for the whole session, where asyncio.run() refuses."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), "the coroutine did not finish in 120 s"
+    if errors:
+        raise errors[0]

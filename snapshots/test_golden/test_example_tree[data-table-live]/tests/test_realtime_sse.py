@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app import sse
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.main import create_app
 from app.realtime import Change, Kind, Op, net_changes
 
@@ -134,14 +134,20 @@ def _serves_test(app: FastAPI) -> bool:
 
 @pytest.mark.parametrize(("value", "mounted"), [("true", True), ("1", True), ("false", False),
                                                 ("0", False), (None, False)])
-def test_test_mode_from_the_environment(value: str | None, mounted: bool,
+def test_test_mode_from_the_environment(value: str | None, mounted: bool, database_url: str,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """`TEST_MODE=true make dev` serves /test (the app is built without a Settings object)."""
+    """`TEST_MODE=true make dev` serves /test (the app is built without a Settings object:
+    its settings come from the environment, as `make dev` sets it)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
     if value is None:
         monkeypatch.delenv("TEST_MODE", raising=False)
     else:
         monkeypatch.setenv("TEST_MODE", value)
-    assert _serves_test(create_app()) is mounted
+    get_settings.cache_clear()
+    try:
+        assert _serves_test(create_app()) is mounted
+    finally:
+        get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(("value", "want"), [(False, False), ("false", False), ("False", False),

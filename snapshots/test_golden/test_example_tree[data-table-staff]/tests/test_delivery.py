@@ -4,6 +4,7 @@ good, everything else revalidated."""
 import asyncio
 import re
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, StreamingResponse
@@ -72,7 +73,9 @@ def run_asgi(app, headers: dict[str, str]) -> list[dict]:
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    # Its own thread and loop: Playwright's sync API may own this thread's loop already.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result(timeout=30)
     return sent
 
 

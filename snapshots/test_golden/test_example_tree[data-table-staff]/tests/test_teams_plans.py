@@ -1,7 +1,6 @@
 """Screen `teams` on a large table: its list and its search walk an index
 (EXPLAIN of the queries the screen runs; sequential scans stay enabled)."""
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +10,7 @@ from psycopg import AsyncCursor, sql
 
 from app.screens import teams as screen
 from app.stores import team as store
-from tests.conftest import TABLES
+from tests.conftest import TABLES, run_async
 
 ROWS = 200_000
 TABLE = "teams"
@@ -52,7 +51,7 @@ def queries(database_url: str, q: str) -> list[tuple[str, Any]]:
         ) as conn:
             await store.list_rows(conn, q, screen.LIST_LIMIT, screen.SEARCH)
 
-    asyncio.run(main())
+    run_async(main)
     assert recorded, "the list ran no query"
     return recorded
 

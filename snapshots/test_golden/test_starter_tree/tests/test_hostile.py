@@ -273,20 +273,23 @@ SMALL = {
 
 @pytest.fixture(scope="module")
 def small_server(database_url: str) -> Iterator[tuple[str, int]]:
+    import socket
     import threading
     import time
 
     import uvicorn
 
-    from tests.conftest import _free_port
-
     settings = Settings(database_url=database_url, **SMALL)  # type: ignore[arg-type]
     served = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(served, host="127.0.0.1", port=port, log_level="critical")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
+    # Connections inherit the listening socket's small send buffer: a client that does not
+    # read blocks the server's writes after a few kilobytes, not after megabytes.
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16_384)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(served, log_level="critical"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
@@ -381,4 +384,19 @@ def test_the_statement_timeout_cancels_a_slow_query(database_url: str) -> None:
         finally:
             await pool.close()
 
-    asyncio.run(run())
+    # Its own thread: the browser tests leave an event loop running in this one.
+    failures: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as exc:  # re-raised in the test's thread
+            failures.append(exc)
+
+    import threading
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join(timeout=30)
+    if failures:
+        raise failures[0]

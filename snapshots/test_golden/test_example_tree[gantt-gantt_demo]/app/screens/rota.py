@@ -94,7 +94,11 @@ async def _count(conn: Conn) -> int:
 async def _order(conn: Conn) -> list[str]:
     """The ids of the shown rows, in order (to tell whether a move reorders the chart)."""
     cur = await conn.execute(
-        f'SELECT t."id" FROM "shifts" AS t ORDER BY {_ORDER} LIMIT %(limit)s',
+        f"""
+        SELECT t."id"
+        FROM "shifts" AS t
+        ORDER BY {_ORDER} LIMIT %(limit)s
+        """,
         {"limit": gantt.ROW_LIMIT},
     )
     return [str(r["id"]) for r in await cur.fetchall()]
@@ -102,7 +106,12 @@ async def _order(conn: Conn) -> list[str]:
 
 async def _rows(conn: Conn, ids: list[UUID]) -> list[Row]:
     cur = await conn.execute(
-        f'SELECT {_COLUMNS} FROM "shifts" AS t WHERE t."id" = ANY(%(ids)s) ORDER BY {_ORDER}',
+        f"""
+        SELECT {_COLUMNS}
+        FROM "shifts" AS t
+        WHERE t."id" = ANY(%(ids)s)
+        ORDER BY {_ORDER}
+        """,
         {"ids": ids},
     )
     return await cur.fetchall()

@@ -105,7 +105,11 @@ async def _count(conn: Conn) -> int:
 async def _order(conn: Conn) -> list[str]:
     """The ids of the shown rows, in order (to tell whether a move reorders the chart)."""
     cur = await conn.execute(
-        f'SELECT t."id" FROM "tasks" AS t ORDER BY {_ORDER} LIMIT %(limit)s',
+        f"""
+        SELECT t."id"
+        FROM "tasks" AS t
+        ORDER BY {_ORDER} LIMIT %(limit)s
+        """,
         {"limit": gantt.ROW_LIMIT},
     )
     return [str(r["id"]) for r in await cur.fetchall()]
@@ -113,7 +117,12 @@ async def _order(conn: Conn) -> list[str]:
 
 async def _rows(conn: Conn, ids: list[UUID]) -> list[Row]:
     cur = await conn.execute(
-        f'SELECT {_COLUMNS} FROM "tasks" AS t WHERE t."id" = ANY(%(ids)s) ORDER BY {_ORDER}',
+        f"""
+        SELECT {_COLUMNS}
+        FROM "tasks" AS t
+        WHERE t."id" = ANY(%(ids)s)
+        ORDER BY {_ORDER}
+        """,
         {"ids": ids},
     )
     return await cur.fetchall()
@@ -123,12 +132,15 @@ async def _dependencies(conn: Conn, ids: list[UUID]) -> list[Row]:
     """(task, needs) pairs among `ids`: `task` may not start before `needs` ends."""
     cur = await conn.execute(
         """
-        SELECT link."task_id" AS "task", link."depends_on_id" AS "needs"
+        SELECT link."task_id" AS "task",
+               link."depends_on_id" AS "needs"
         FROM "task_depends_on" AS link
         WHERE link."task_id" = ANY(%(ids)s)
           AND link."depends_on_id" = ANY(%(ids)s)
-          AND link."task_id" <> link."depends_on_id"
-        ORDER BY link."task_id", link."depends_on_id"
+          AND link."task_id"
+              <> link."depends_on_id"
+        ORDER BY link."task_id",
+                 link."depends_on_id"
         """,
         {"ids": ids},
     )
@@ -140,7 +152,9 @@ async def _needs(conn: Conn, task_id: UUID) -> list[Row]:
     cur = await conn.execute(
         f"""
         SELECT {_COLUMNS}
-        FROM "task_depends_on" AS link JOIN "tasks" AS t ON t."id" = link."depends_on_id"
+        FROM "task_depends_on" AS link
+        JOIN "tasks" AS t
+          ON t."id" = link."depends_on_id"
         WHERE link."task_id" = %(id)s AND t."id" <> %(id)s
         ORDER BY {_ORDER}
         """,
@@ -154,7 +168,9 @@ async def _waiting(conn: Conn, task_id: UUID) -> list[Row]:
     cur = await conn.execute(
         f"""
         SELECT {_COLUMNS}
-        FROM "task_depends_on" AS link JOIN "tasks" AS t ON t."id" = link."task_id"
+        FROM "task_depends_on" AS link
+        JOIN "tasks" AS t
+          ON t."id" = link."task_id"
         WHERE link."depends_on_id" = %(id)s AND t."id" <> %(id)s
         ORDER BY {_ORDER}
         """,

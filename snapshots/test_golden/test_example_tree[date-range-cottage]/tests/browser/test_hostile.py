@@ -1,0 +1,50 @@
+"""Hostile strings in every text field, in a real browser with the real Datastar: whatever a
+record holds is shown as text. It never runs as script, in the HTML or in a Datastar
+expression (`data-*` attributes), and the Content-Security-Policy blocks nothing the app
+itself needs (the `page` fixture fails on any page error or CSP violation)."""
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import insert, ready
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/stays"]
+# Each would set window.__pwned if it ever ran: in HTML, in a JS string, in a template
+# literal, in a Jinja/Datastar-looking expression.
+PAYLOADS = [
+    "</script><script>window.__pwned=1</script><img src=x onerror=window.__pwned=1>",
+    "');window.__pwned=1;('",
+    "\"+(window.__pwned=1)+\"",
+    "${window.__pwned=1}`;window.__pwned=1;`",
+    "{{constructor.constructor('window.__pwned=1')()}}",
+    "$__pwned=1 \u2028 \u2029 @get('/x')",
+]
+
+
+def _fill(db: Any) -> None:
+    """Rows whose every string and text field holds a payload (one row per payload)."""
+    for payload in PAYLOADS:
+        insert(db, "stays", **{
+            "guest": payload[: 80],
+            "from": "2024-05-17",
+            "end": "2024-05-17",
+        })
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_hostile_records_are_shown_never_run(page: Any, db: Any, path: str) -> None:
+    _fill(db)
+    page.goto(path)
+    ready(page)
+    page.wait_for_timeout(300)  # Datastar has evaluated every expression on the page
+    assert page.evaluate("window.__pwned") is None
+    # Through Datastar too: the screen patched in by SSE (from another screen's page).
+    page.goto(PAGES[-1] if path == PAGES[0] else PAGES[0])
+    ready(page)
+    page.locator(f'#nav a[href="{path}"]').first.click()
+    page.wait_for_url(f"**{path}*")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__pwned") is None
