@@ -332,10 +332,9 @@ def sample_value(field: Field) -> str | None:
     if t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
         low = field.min if field.min is not None else 0
         high = field.max if field.max is not None else low + 100
-        value = low + (high - low) / 2
-        if t is FieldType.INT:
-            return str(int(value))
-        return f"{value:.2f}"
+        if t is FieldType.INT:  # whole numbers: no float in between
+            return str(int(low) + (int(high) - int(low)) // 2)
+        return f"{low + (high - low) / 2:.2f}"
     return {
         FieldType.BOOL: "on",
         FieldType.DATE: "2024-05-17",

@@ -652,6 +652,12 @@ def _field(reader: _Reader, parent: CommentedMap, name: Any, path: str) -> Field
         elif ftype in _LENGTHS and (not isinstance(value, int) or value < 0):
             reader.error(vloc, full, f"a length bound must be a whole number >= 0, "
                          f"got {_kind(value)}")
+        elif ftype in _NUMBER_LIMITS and not (
+                _NUMBER_LIMITS[ftype][0] <= value <= _NUMBER_LIMITS[ftype][1]):
+            low, high, column = _NUMBER_LIMITS[ftype]
+            reader.error(vloc, full, f"{value} is beyond what {column} holds "
+                         f"({low} to {high})", "use a bound within that range"
+                         + (", or a decimal field" if ftype is FieldType.INT else ""))
         else:
             bounds[key] = value
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
@@ -670,6 +676,13 @@ def _field(reader: _Reader, parent: CommentedMap, name: Any, path: str) -> Field
                  store=store, many=many, label=label, renamed_from=renamed_from, location=loc)
 
 
+# The largest |min|/|max| each number column holds (int: PostgreSQL `integer`; decimal:
+# numeric with 18 digits, 2 after the point; float: a finite double).
+_NUMBER_LIMITS = {
+    FieldType.INT: (-(2**31), 2**31 - 1, "an int field (a PostgreSQL integer)"),
+    FieldType.DECIMAL: (-(10**16) + 1, 10**16 - 1, "a decimal field (18 digits, 2 decimals)"),
+    FieldType.FLOAT: (-1e308, 1e308, "a float field (a double)"),
+}
 _BOUNDED = {FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL, FieldType.STRING, FieldType.TEXT,
             FieldType.EMAIL, FieldType.URL}
 _LENGTHS = {FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.URL}

@@ -232,3 +232,24 @@ def test_a_slip_inside_the_yaml_library_is_still_a_located_spec_error(tmp_path, 
     monkeypatch.setattr(YAML, "load", slip)
     d = _one(tmp_path / "dsgen.yaml", VALID.replace("name: shop", "name: 'shop'"))
     assert d.location.line == 1 and "AttributeError" in d.message
+
+
+@pytest.mark.parametrize(("ftype", "bound", "ok"), [
+    ("int", 2**31, False), ("int", -(2**31), True), ("int", 2**31 - 1, True),
+    ("decimal", 10**16, False), ("decimal", 10**16 - 1, True),
+    ("float", 10**400, False), ("float", 1e300, True),
+])
+def test_number_bounds_fit_their_column(tmp_path, ftype, bound, ok):
+    """A bound beyond the column (an int past PostgreSQL's integer, a 400-digit float) is a
+    located error at check time; found by the fuzz tier as an OverflowError at render."""
+    text = VALID.replace("      name: string\n",
+                         f"      name: string\n      n: {{type: {ftype}, max: {bound}}}\n")
+    path = tmp_path / "dsgen.yaml"
+    path.write_text(text, encoding="utf-8")
+    if ok:
+        prepare_spec(path, builtin_registry())
+        return
+    (diag,) = _errors(path)
+    assert diag.path == "stores.item.fields.n.max"
+    assert (diag.location.line, diag.location.col) == (7, 24 + len(ftype))
+    assert "beyond what" in diag.message
