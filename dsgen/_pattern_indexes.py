@@ -20,8 +20,9 @@ from dsgen._model import FieldType, Screen, Spec, Store
 from dsgen._views import store_views
 from dsgen.db.quote import identifier
 
-# Field types a substring search (ILIKE '%q%') runs on: trigram-indexed.
-TRIGRAM_TYPES = (FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.URL)
+# Field types a substring search (ILIKE '%q%') runs on (text columns; every type master-detail
+# allows in `search`): trigram-indexed.
+TRIGRAM_TYPES = (FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.URL, FieldType.ENUM)
 
 Index = tuple[str, str, dict[str, Any]]  # (table, name, definition)
 
