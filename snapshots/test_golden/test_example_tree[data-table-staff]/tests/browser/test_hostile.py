@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import insert, ready
+from tests.conftest import make, ready
 
 pytestmark = pytest.mark.browser
 
@@ -27,17 +27,17 @@ PAYLOADS = [
 
 def _fill(db: Any) -> None:
     """Rows whose every string and text field holds a payload (one row per payload)."""
-    for payload in PAYLOADS:
-        insert(db, "teams", **{
+    for payload in PAYLOADS:  # other required and unique columns: the sample factory's
+        make(db, "teams", **{
             "name": payload[: 80],
         })
-    for payload in PAYLOADS:
-        insert(db, "employees", **{
+    for payload in PAYLOADS:  # other required and unique columns: the sample factory's
+        make(db, "employees", **{
             "name": payload[: 120],
             "notes": payload[: 10000],
         })
-    for payload in PAYLOADS:
-        insert(db, "assets", **{
+    for payload in PAYLOADS:  # other required and unique columns: the sample factory's
+        make(db, "assets", **{
             "tag": payload[: 40],
             "from": payload[: 10000],
         })

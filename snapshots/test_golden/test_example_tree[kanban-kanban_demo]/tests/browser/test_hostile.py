@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import insert, ready
+from tests.conftest import make, ready
 
 pytestmark = pytest.mark.browser
 
@@ -27,14 +27,13 @@ PAYLOADS = [
 
 def _fill(db: Any) -> None:
     """Rows whose every string and text field holds a payload (one row per payload)."""
-    for payload in PAYLOADS:
-        insert(db, "people", **{
+    for payload in PAYLOADS:  # other required and unique columns: the sample factory's
+        make(db, "people", **{
             "name": payload[: 80],
         })
-    for payload in PAYLOADS:
-        insert(db, "tasks", **{
+    for payload in PAYLOADS:  # other required and unique columns: the sample factory's
+        make(db, "tasks", **{
             "title": payload[: 200],
-            "lane": "backlog",
             "notes": payload[: 10000],
         })
 

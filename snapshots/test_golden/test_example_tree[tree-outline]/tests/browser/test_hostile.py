@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import insert, ready
+from tests.conftest import make, ready
 
 pytestmark = pytest.mark.browser
 
@@ -27,15 +27,14 @@ PAYLOADS = [
 
 def _fill(db: Any) -> None:
     """Rows whose every string and text field holds a payload (one row per payload)."""
-    for payload in PAYLOADS:
-        insert(db, "folders", **{
+    for payload in PAYLOADS:  # other required and unique columns: the sample factory's
+        make(db, "folders", **{
             "name": payload[: 80],
             "notes": payload[: 10000],
         })
-    for payload in PAYLOADS:
-        insert(db, "units", **{
+    for payload in PAYLOADS:  # other required and unique columns: the sample factory's
+        make(db, "units", **{
             "class": payload[: 60],
-            "order": "50",
         })
 
 
