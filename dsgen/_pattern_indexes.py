@@ -88,14 +88,18 @@ def seed_select(store: Any, columns: list[str], rows_param: str = "n") -> str | 
     names: list[str] = []
     exprs: list[str] = []
     wanted = set(columns)
+    # Columns of a unique index count as unique: their default, repeated, would collide.
+    in_unique = {c for index in store.store.indexes if index.unique for c in index.fields}
     for view in store.columns:
         f = view.field
         col = f.name.snake
-        if col in ("id", "created_at", "updated_at") or not (f.required or col in wanted):
+        unique = f.unique or col in in_unique
+        if col in ("id", "created_at", "updated_at") or not (
+                f.required or unique or col in wanted):
             continue
-        expr = _seed_expr(f)
+        expr = _seed_expr(f, unique)
         if expr is None:
-            if f.required or f.unique:
+            if f.required or unique:
                 return None
             continue
         names.append(col)
@@ -107,7 +111,7 @@ def seed_select(store: Any, columns: list[str], rows_param: str = "n") -> str | 
             f"FROM generate_series(1, %({rows_param})s) AS g")
 
 
-def _seed_expr(f: Any) -> str | None:
+def _seed_expr(f: Any, unique: bool) -> str | None:
     t = f.type
     if t in (FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.URL):
         prefix = {FieldType.EMAIL: "u", FieldType.URL: "https://example.com/"}.get(t, "")
@@ -121,16 +125,16 @@ def _seed_expr(f: Any) -> str | None:
     if t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
         low = int(f.min) if f.min is not None else 0
         high = int(f.max) if f.max is not None else low + 1_000_000
-        if f.unique:
+        if unique:
             return None if f.max is not None else f"{low} + g"
         return f"{low} + g %% {max(1, high - low + 1)}"
     if t is FieldType.BOOL:
-        return "g %% 2 = 0"
+        return None if unique else "g %% 2 = 0"
     if t is FieldType.DATE:
-        return "date '2020-01-01' + (g %% 3650)::int"
+        return "date '2020-01-01' + g" if unique else "date '2020-01-01' + (g %% 3650)::int"
     if t is FieldType.DATETIME:
         return "timestamptz '2020-01-01' + g * interval '1 minute'"
-    if t is FieldType.ENUM and f.values and not f.unique:
+    if t is FieldType.ENUM and f.values and not unique:
         values = ", ".join("'" + v.replace("'", "''") + "'" for v in f.values)
         return f"(ARRAY[{values}])[g %% {len(f.values)} + 1]"
     if t is FieldType.UUID:

@@ -265,14 +265,15 @@ def test_hostile_strings_are_stored_and_shown_escaped(
 
 def _folder_chain(db: Any) -> list[str]:
     """Three folder rows, each the parent of the next: a → b → c."""
-    from tests.conftest import insert
+    from tests.conftest import make
 
     ids: list[str] = []
     for n in range(3):
-        values = {"name": f"node {n}"}
+        # Other required and unique columns (a required ref: a new row): the sample factory's.
+        values: dict[str, Any] = {"name": f"node {n}"}
         if ids:
             values["parent"] = ids[-1]
-        ids.append(insert(db, "folders", **values))
+        ids.append(make(db, "folders", **values))
     return ids
 
 
@@ -281,15 +282,15 @@ def _folder_chain(db: Any) -> list[str]:
 
 def _unit_chain(db: Any) -> list[str]:
     """Three unit rows, each the from of the next: a → b → c."""
-    from tests.conftest import insert
+    from tests.conftest import make
 
     ids: list[str] = []
     for n in range(3):
-        values = {"class": f"node {n}"}
-        values["order"] = "50"
+        # Other required and unique columns (a required ref: a new row): the sample factory's.
+        values: dict[str, Any] = {"class": f"node {n}"}
         if ids:
             values["from"] = ids[-1]
-        ids.append(insert(db, "units", **values))
+        ids.append(make(db, "units", **values))
     return ids
 
 

@@ -385,7 +385,9 @@ async def quick_add(request: Request, conn: Conn) -> Response:
     form = await request.form()
     key = form_str(form, GROUP)
     text = form_str(form, LABEL)
-    values = {**task_store.new_values(), LABEL: text, GROUP: key}
+    # The position is the server's to choose (_insert places the card last): a placeholder
+    # within its bounds, so a required position field does not send the card to the full form.
+    values = {**task_store.new_values(), ORDER: FIRST, LABEL: text, GROUP: key}
     if key not in COLUMNS:
         error = toast("That column does not exist.", "error")
         return sse([_board_patch(await _board(conn)), error])
