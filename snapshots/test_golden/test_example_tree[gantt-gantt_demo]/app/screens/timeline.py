@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from psycopg import AsyncConnection, IntegrityError
@@ -382,9 +381,11 @@ async def _answer(
 ) -> Response:
     """Bring the client's chart up to date after a move (done, refused or not readable).
 
-    When the client drew the same window, only the moved row changes: it is re-rendered in
-    place, or moved to its new place among the rows (they are sorted by start), and the
-    arrows are redrawn. Otherwise the whole chart is sent.
+    When the client drew the same window and the rows kept their order (sorted by start), only
+    the moved row is re-rendered in place and the arrows are redrawn. Otherwise the whole chart
+    is sent and morphed: every patch is idempotent, so this answer and a live frame for the
+    same change can arrive interleaved in any order (a remove-then-insert pair could not: a
+    live morph landing between the two left the row twice).
     """
     key = str(row_id) if row_id else ""
     chart = await _chart(conn, zoom, {key: error} if error and key else None)
@@ -395,27 +396,14 @@ async def _answer(
     same_window = seen is not None and (seen.window_start, seen.window_days) == (
         chart.window.start, chart.window.days
     )
-    if row is not None and same_window and before is not None and sorted(before) == sorted(after):
-        html = render(f"{SCREEN}/_row.html", row=row, chart=chart)
-        if before == after:
-            events.append(patch(html))
-        else:
-            events.append(patch("", selector=f"#{SCREEN_ID}-row-{key}", mode="remove"))
-            events.append(_insert_row(html, after, key))
+    if row is not None and same_window and before == after:
+        events.append(patch(render(f"{SCREEN}/_row.html", row=row, chart=chart)))
         events.append(patch(render(f"{SCREEN}/_links.html", chart=chart)))
     else:
         events.append(patch(render(f"{SCREEN}/_chart.html", chart=chart)))
     if error or message:
         events.append(toast(error or message, "error" if error else "success"))
     return sse(events)
-
-
-def _insert_row(html: str, order: list[str], key: str) -> DatastarEvent:
-    """Put a row back where it now sorts: before its new successor, or after the last row."""
-    at = order.index(key)
-    if at + 1 < len(order):
-        return patch(html, selector=f"#{SCREEN_ID}-row-{order[at + 1]}", mode="before")
-    return patch(html, selector=f"#{SCREEN_ID}-row-{order[at - 1]}", mode="after")
 
 
 async def _move(
