@@ -25,7 +25,7 @@ _HOMES = {
                  "RenameConstraint RenameIndex RenameTable render_down render_up summarize",
     f"{_P}.pysrc": "py_str",
     f"{_P}.realtime": "REALTIME_LOG CreateRealtimeLog DisableRealtime DropRealtimeLog "
-                      "EnableRealtime realtime_ops realtime_state",
+                      "EnableRealtime UpgradeRealtimeLog realtime_ops realtime_state",
     f"{_P}.revision": "default_message render_revision render_state slugify",
     f"{_P}.state": "STATE_VERSION empty_state link_columns link_table schema_state "
                    "spec_renames sql_type",
