@@ -39,12 +39,22 @@ CREATE TABLE realtime_horizon (one boolean NOT NULL DEFAULT true,
 
 INSERT INTO realtime_horizon DEFAULT VALUES;
 
--- The event row is written in the writer's transaction; the NOTIFY is only a wake-up.
+-- The event row is written in the writer's transaction; the wake-up is only a hint.
+-- PostgreSQL serialises the commits of every transaction that sent NOTIFY (one lock held
+-- through the commit's WAL flush), so sessions that say `realtime.wake_after_commit=on`
+-- (the app's pool) get a NOTICE naming the channel instead, once per channel and
+-- transaction, and send the NOTIFY themselves after the commit; other sessions (psql, a
+-- script) NOTIFY here.
 CREATE FUNCTION realtime_capture() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE channel text := TG_ARGV[0]; rid uuid; BEGIN
   IF TG_OP = 'DELETE' THEN rid := OLD.id; ELSIF TG_OP <> 'TRUNCATE' THEN rid := NEW.id;
   END IF; INSERT INTO realtime_events (channel, op, record_id) VALUES (channel, TG_OP, rid);
-  PERFORM pg_notify('realtime_' || channel, ''); RETURN NULL; END $$;
+  IF current_setting('realtime.wake_after_commit', true) IS DISTINCT FROM 'on' THEN
+  PERFORM pg_notify('realtime_' || channel, '');
+  ELSIF current_setting('realtime.woken', true) IS DISTINCT FROM channel THEN
+  PERFORM set_config('realtime.woken', channel, true);
+  RAISE NOTICE USING MESSAGE = 'realtime_' || channel, ERRCODE = 'R0001'; END IF;
+  RETURN NULL; END $$;
 
 -- Retention: deletes the events older than `keep` of transactions every snapshot sees
 -- (below the current xmin), records the newest such transaction id, one caller at a time.
@@ -103,6 +113,17 @@ DECLARE newest xid8; deleted bigint; BEGIN
   UPDATE realtime_horizon SET pruned_through = greatest(pruned_through, newest); END IF;
   RETURN deleted; END $$;
 
+CREATE OR REPLACE FUNCTION realtime_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE channel text := TG_ARGV[0]; rid uuid; BEGIN
+  IF TG_OP = 'DELETE' THEN rid := OLD.id; ELSIF TG_OP <> 'TRUNCATE' THEN rid := NEW.id;
+  END IF; INSERT INTO realtime_events (channel, op, record_id) VALUES (channel, TG_OP, rid);
+  IF current_setting('realtime.wake_after_commit', true) IS DISTINCT FROM 'on' THEN
+  PERFORM pg_notify('realtime_' || channel, '');
+  ELSIF current_setting('realtime.woken', true) IS DISTINCT FROM channel THEN
+  PERFORM set_config('realtime.woken', channel, true);
+  RAISE NOTICE USING MESSAGE = 'realtime_' || channel, ERRCODE = 'R0001'; END IF;
+  RETURN NULL; END $$;
+
 -- @downgrade
 -- Back to the commit-ordered log; the per-table `*_realtime_order` triggers are created
 -- after this.
@@ -132,3 +153,9 @@ ALTER TABLE realtime_events DROP COLUMN xid;
 CREATE FUNCTION realtime_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended('realtime_events', 0)); RETURN NULL;
 END $$;
+
+CREATE OR REPLACE FUNCTION realtime_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE channel text := TG_ARGV[0]; rid uuid; BEGIN
+  IF TG_OP = 'DELETE' THEN rid := OLD.id; ELSIF TG_OP <> 'TRUNCATE' THEN rid := NEW.id;
+  END IF; INSERT INTO realtime_events (channel, op, record_id) VALUES (channel, TG_OP, rid);
+  PERFORM pg_notify('realtime_' || channel, ''); RETURN NULL; END $$;
