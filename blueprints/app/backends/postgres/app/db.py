@@ -1,6 +1,6 @@
 """PostgreSQL access: one async connection pool per app, one connection per request."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 from weakref import WeakKeyDictionary
@@ -15,7 +15,8 @@ from app.core.config import Settings
 
 def create_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection[DictRow]]:
     """A closed pool; the app's lifespan opens and closes it."""
-    return AsyncConnectionPool(
+    wake_ups = WakeUps()
+    pool = AsyncConnectionPool(
         settings.database_url,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
@@ -31,10 +32,12 @@ def create_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection[DictR
             "-c realtime.wake_after_commit=on",
         },
         connection_class=AsyncConnection[DictRow],
-        configure=_collect_wake_ups,
-        reset=_send_wake_ups,
+        configure=wake_ups.configure,
+        reset=wake_ups.reset,
         open=False,
     )
+    _WAKE_UPS[pool] = wake_ups
+    return pool
 
 
 # Realtime stores: PostgreSQL serialises the commits of all transactions that sent NOTIFY,
@@ -43,25 +46,45 @@ def create_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection[DictR
 # and the wake-up goes out when the connection comes back to the pool, after the commit
 # (a rolled-back write only costs a spurious wake-up; the listeners read what committed).
 WAKE_UP_SQLSTATE = "R0001"
-_wake_ups: WeakKeyDictionary[AsyncConnection[Any], set[str]] = WeakKeyDictionary()
+NOTIFY_SQL = "SELECT pg_notify(c, '') FROM unnest(%s::text[]) AS c"
 
 
-async def _collect_wake_ups(conn: AsyncConnection[Any]) -> None:
-    channels = _wake_ups.setdefault(conn, set())
+class WakeUps:
+    """The wake-ups owed by the connections of one pool."""
 
-    def collect(diagnostic: errors.Diagnostic) -> None:
-        if diagnostic.sqlstate == WAKE_UP_SQLSTATE and diagnostic.message_primary:
-            channels.add(diagnostic.message_primary)
+    def __init__(self) -> None:
+        self._owed: WeakKeyDictionary[AsyncConnection[Any], set[str]] = WeakKeyDictionary()
+        # Set by the realtime runtime: takes the wake-ups of every connection and sends them
+        # folded, off the request's path. None: a connection sends its own when it returns.
+        self.sender: Callable[[Sequence[str]], None] | None = None
 
-    conn.add_notice_handler(collect)
+    async def configure(self, conn: AsyncConnection[Any]) -> None:
+        channels = self._owed.setdefault(conn, set())
 
+        def collect(diagnostic: errors.Diagnostic) -> None:
+            if diagnostic.sqlstate == WAKE_UP_SQLSTATE and diagnostic.message_primary:
+                channels.add(diagnostic.message_primary)
 
-async def _send_wake_ups(conn: AsyncConnection[Any]) -> None:
-    channels = _wake_ups.get(conn)
-    if channels:
+        conn.add_notice_handler(collect)
+
+    async def reset(self, conn: AsyncConnection[Any]) -> None:
+        channels = self._owed.get(conn)
+        if not channels:
+            return
         wake = sorted(channels)
         channels.clear()
-        await conn.execute("SELECT pg_notify(c, '') FROM unnest(%s::text[]) AS c", (wake,))
+        if self.sender is not None:
+            self.sender(wake)
+        else:
+            await conn.execute(NOTIFY_SQL, (wake,))
+
+
+_WAKE_UPS: WeakKeyDictionary[AsyncConnectionPool[Any], WakeUps] = WeakKeyDictionary()
+
+
+def wake_ups_of(pool: AsyncConnectionPool[Any]) -> WakeUps | None:
+    """The wake-ups of a pool made by `create_pool` (None for another pool)."""
+    return _WAKE_UPS.get(pool)
 
 
 async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[DictRow]]:
