@@ -101,6 +101,7 @@ class Waker:
                     conn.execute("SELECT pg_notify(c, '') FROM unnest(%s::text[]) AS c",
                                  (channels,))
                     self.sent += 1
+                    time.sleep(0.002)  # the app's Waker.min_gap_s
                 elif self.closing:
                     return
 
@@ -292,7 +293,7 @@ def main() -> None:
             try:
                 table = "plain" if kind == "plain" else "live"
                 runs[kind].append(throughput(url, table, args.writers, args.seconds,
-                                             app=kind != "direct"))
+                                             app=kind == "live"))
             finally:
                 if kind == "locked":
                     run_sql(url, NO_OLD_LOCK)
