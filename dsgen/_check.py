@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dsgen import _planned as planned
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, Location
 from dsgen._load_screens import SCREEN_CORE_KEYS
@@ -27,8 +28,9 @@ def check_spec(spec: Spec, registry: Registry) -> list[Diagnostic]:
     store_names = [s.name.snake for s in spec.stores]
     _unique_names(spec, error)
     if spec.app.auth is not Auth.NONE:
-        error("app.auth", f"auth '{spec.app.auth.value}' is not available in this version of "
-              "dsgen yet", "use 'auth: none' for now")
+        error("app.auth", planned.refusal(f"auth '{spec.app.auth.value}'"),
+              "use 'auth: none' for now: sign-in, owned rows and role-gated screens are "
+              "planned")
     for blueprint in registry.project:
         if spec.app.backend.value not in blueprint.backends:
             error("app.backend", f"the project blueprint '{blueprint.id}' does not support the "
@@ -83,8 +85,12 @@ def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[st
     blueprint = registry.get(screen.pattern)
     if blueprint is None:
         ids = sorted(b.id for b in registry.patterns)
-        error(f"{path}.pattern", f"unknown pattern '{screen.pattern}'",
-              suggest(screen.pattern, ids) or "see 'dsgen blueprints list'")
+        if screen.pattern in planned.PATTERNS:
+            error(f"{path}.pattern", planned.refusal(f"the pattern '{screen.pattern}'"),
+                  f"this version builds {', '.join(ids)} (see 'dsgen blueprints list')")
+        else:
+            error(f"{path}.pattern", f"unknown pattern '{screen.pattern}'",
+                  suggest(screen.pattern, ids) or "see 'dsgen blueprints list'")
         return
     if spec.app.backend.value not in blueprint.backends:
         error(f"{path}.pattern", f"pattern '{blueprint.id}' does not support the "

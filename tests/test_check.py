@@ -361,8 +361,8 @@ def test_auth_is_not_available_yet(write_spec, registry):
     text = ("dsgen: 1\napp: {name: shop, auth: password}\n"
             "screens: {home: {pattern: tabs, tabs: [{name: a, title: A}]}}\n")
     assert found(check(write_spec, registry, text)) == [
-        (2, 25, "app.auth", "auth 'password' is not available in this version of dsgen yet",
-         "use 'auth: none' for now")]
+        (2, 25, "app.auth", "auth 'password' is not supported yet by this dsgen version",
+         "use 'auth: none' for now: sign-in, owned rows and role-gated screens are planned")]
     assert check(write_spec, registry, text.replace("password", "none")) == []
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from dsgen._planned import refusal
 from dsgen.db.errors import (
     DestructiveMigrationError,
     MigrationError,
@@ -80,13 +81,12 @@ class Backend(Protocol):
         ...
 
 
-# name -> "module:attribute" of a Backend class, or the reason it is not available yet.
+# name -> "module:attribute" of a Backend class; _NOT_YET: why a planned one is not built yet.
 _REGISTRY: dict[str, str] = {
     "postgres": "dsgen.db.postgres:PostgresBackend",
 }
 _NOT_YET: dict[str, str] = {
-    "mongo": "MongoDB migrations are not available yet (the mongo backend is planned); "
-             "'dsgen db' writes Alembic revisions for postgres apps",
+    "mongo": "MongoDB is planned; 'dsgen db' writes Alembic revisions for postgres apps",
 }
 
 
@@ -106,7 +106,7 @@ def find_backend(name: str) -> Backend | None:
 def get_backend(name: str) -> Backend:
     """The backend called `name`; a clear error for unknown and not-yet-available ones."""
     if name in _NOT_YET:
-        raise MigrationError(f"backend '{name}': {_NOT_YET[name]}")
+        raise MigrationError(f"{refusal(f'the database backend {name!r}')}: {_NOT_YET[name]}")
     target = _REGISTRY.get(name)
     if target is None:
         raise MigrationError(f"unknown database backend '{name}'; known: "
