@@ -164,18 +164,9 @@ def _between_options(screen: Screen, store: Store, blueprint: Blueprint, path: s
 
 
 def _field_names(store: Store, opt: Option, value: Any) -> list[str]:
-    """The fields a `fields` option names once its default is applied (as build_plan
-    resolves it: `all`, `{first: N}` or a list)."""
-    candidates = [f.name.snake for f in store.fields
-                  if not opt.field_types or f.type.value in opt.field_types]
-    if value == "all":
-        return candidates
-    if isinstance(value, dict) and "first" in value:
-        return candidates[: int(value["first"])]
-    if isinstance(value, list):
-        return [n for n in value if isinstance(n, str) and (store.field(n) or
-                                                             n in IMPLICIT_FIELDS)]
-    return []
+    """The known fields a `fields` option names once its default is applied."""
+    names = opt.pick(value, [(f.name.snake, f.type.value) for f in store.fields])
+    return [n for n in names if store.field(n) or n in IMPLICIT_FIELDS]
 
 
 def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value: Any,
