@@ -12,6 +12,7 @@ from dsgen._load_stores import IMPLICIT_FIELDS
 from dsgen._load_yaml import _kind, bad_char, one_of, suggest
 from dsgen._model import Auth, FieldType, Screen, Spec, Store
 from dsgen._names import IDENTIFIER
+from dsgen.db import not_built
 
 # Paths the generated app serves itself; a screen may not take them.
 RESERVED_ROUTES = {"static", "api", "test", "health", "docs", "redoc", "openapi", "login",
@@ -31,8 +32,12 @@ def check_spec(spec: Spec, registry: Registry) -> list[Diagnostic]:
         error("app.auth", planned.refusal(f"auth '{spec.app.auth.value}'"),
               "use 'auth: none' for now: sign-in, owned rows and role-gated screens are "
               "planned")
+    backend = spec.app.backend.value
+    if not_built(backend) is not None:      # one error, not one per blueprint as well
+        error("app.backend", planned.refusal(f"the backend '{backend}'"),
+              f"use 'backend: postgres' for now: {not_built(backend)}")
     for blueprint in registry.project:
-        if spec.app.backend.value not in blueprint.backends:
+        if spec.app.backend.value not in blueprint.backends and not_built(backend) is None:
             error("app.backend", f"the project blueprint '{blueprint.id}' does not support the "
                   f"'{spec.app.backend.value}' backend yet",
                   f"supported: {', '.join(blueprint.backends)}")
@@ -92,7 +97,8 @@ def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[st
             error(f"{path}.pattern", f"unknown pattern '{screen.pattern}'",
                   suggest(screen.pattern, ids) or "see 'dsgen blueprints list'")
         return
-    if spec.app.backend.value not in blueprint.backends:
+    if spec.app.backend.value not in blueprint.backends and \
+            not_built(spec.app.backend.value) is None:
         error(f"{path}.pattern", f"pattern '{blueprint.id}' does not support the "
               f"'{spec.app.backend.value}' backend yet",
               f"supported: {', '.join(blueprint.backends)}")

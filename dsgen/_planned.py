@@ -9,7 +9,8 @@ its entry goes and its key joins the loader's key lists.
 
 Where the next features plug in (as the code stands; each line names the seam, not a plan):
 - A database backend: a module under `dsgen/db/` (the `Backend` protocol: state, plan,
-  history) registered in `dsgen.db._REGISTRY`, replacing its `_NOT_YET` entry there; then
+  history) registered in `dsgen.db._REGISTRY`, replacing its `_NOT_YET` entry there (which
+  `dsgen db --backend` and `dsgen._check` read: one located refusal); then
   `backends: [.., NAME]` in the manifest of the `app` blueprint and of each pattern that
   works on it (`dsgen._check` refuses a spec whose blueprints lack the backend), and the
   files that differ per backend under `blueprints/<id>/backends/NAME/` (looked up before

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Backend", "DestructiveMigrationError", "Migration", "MigrationError",
-    "MigrationRefusedError", "Op", "backend_names", "find_backend", "get_backend",
+    "MigrationRefusedError", "Op", "backend_names", "find_backend", "get_backend", "not_built",
 ]
 
 
@@ -86,12 +86,17 @@ _REGISTRY: dict[str, str] = {
     "postgres": "dsgen.db.postgres:PostgresBackend",
 }
 _NOT_YET: dict[str, str] = {
-    "mongo": "MongoDB is planned; 'dsgen db' writes Alembic revisions for postgres apps",
+    "mongo": "MongoDB is planned",
 }
 
 
 def backend_names() -> list[str]:
     return sorted({*_REGISTRY, *_NOT_YET})
+
+
+def not_built(name: str) -> str | None:
+    """Why the planned backend `name` is not built yet, or None (built, or unknown)."""
+    return _NOT_YET.get(name)
 
 
 def find_backend(name: str) -> Backend | None:
@@ -106,7 +111,8 @@ def find_backend(name: str) -> Backend | None:
 def get_backend(name: str) -> Backend:
     """The backend called `name`; a clear error for unknown and not-yet-available ones."""
     if name in _NOT_YET:
-        raise MigrationError(f"{refusal(f'the database backend {name!r}')}: {_NOT_YET[name]}")
+        raise MigrationError(f"{refusal(f'the database backend {name!r}')}: {_NOT_YET[name]}; "
+                             "'dsgen db' writes Alembic revisions for postgres apps")
     target = _REGISTRY.get(name)
     if target is None:
         raise MigrationError(f"unknown database backend '{name}'; known: "
