@@ -247,6 +247,10 @@ class ScreenView:
         return self.screen.nav
 
     @property
+    def nav_group(self) -> tuple[str, ...]:
+        return self.screen.nav_group
+
+    @property
     def route(self) -> str:
         return self.screen.name.route
 

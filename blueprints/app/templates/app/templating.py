@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from app.core.security import csp_nonce
 from app.delivery import static_url
+from app.nav import NAV_TREE
 from app.registry import APP_TITLE, NAV_ITEMS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -71,6 +72,7 @@ templates.env.filters.update(
 templates.env.globals.update(
     app_title=APP_TITLE,
     nav_items=NAV_ITEMS,
+    nav_tree=NAV_TREE,
     with_query=with_query,
     csp_nonce=csp_nonce,
     static_url=static_url,
