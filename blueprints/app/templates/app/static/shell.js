@@ -78,3 +78,30 @@ document.addEventListener('keydown', (evt) => {
   }
   evt.preventDefault();
 });
+
+// Moments the server writes in UTC (<time datetime data-local>, templating.local_datetime)
+// are shown in this browser's time zone: on load, and whenever a patch brings new ones (the
+// marker goes once done; a morph that restores the server's text restores it too).
+const moment = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+  timeZoneName: 'short',
+});
+
+function localize(root) {
+  const found = root.matches?.('time[data-local]') ? [root] : [];
+  for (const el of [...found, ...(root.querySelectorAll?.('time[data-local]') ?? [])]) {
+    const when = new Date(el.dateTime);
+    el.removeAttribute('data-local');
+    if (!Number.isNaN(when.getTime())) el.textContent = moment.format(when);
+  }
+}
+
+localize(document);
+new MutationObserver((changes) => {
+  for (const change of changes) {
+    if (change.type === 'attributes') localize(change.target);
+    else change.addedNodes.forEach((node) => node.nodeType === 1 && localize(node));
+  }
+}).observe(document.documentElement, {
+  subtree: true, childList: true, attributes: true, attributeFilter: ['data-local'],
+});
