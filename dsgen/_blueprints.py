@@ -47,6 +47,8 @@ class Option:
     default: Any = None
     field_types: tuple[str, ...] = ()   # for field/fields: allowed field types
     same_store: bool = False            # for field: a ref back to the screen's own store
+    places: bool = False                # for field: the server places its values (a card's
+                                        # position); no form shows it as an input
     many: bool | None = None            # for field: ref must (not) be many
     min: int | None = None              # for int; for fields: the fewest names
     items: tuple[Option, ...] = ()      # for list: the keys of each item
@@ -142,7 +144,7 @@ def _option(name: str, raw: dict, where: Path) -> Option:
         same_store=bool(raw.get("same_store")), many=raw.get("many"), min=raw.get("min"),
         items=items, differs_from=raw.get("differs_from"), within=raw.get("within"),
         stored=bool(raw.get("stored")), distinct=bool(raw.get("distinct")),
-        covers_required=raw.get("covers_required"),
+        covers_required=raw.get("covers_required"), places=bool(raw.get("places")),
     )
 
 

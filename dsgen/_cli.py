@@ -213,7 +213,7 @@ def check(
     from dsgen._blueprints import builtin_registry
     from dsgen._project import prepare_spec
 
-    result = _run(lambda: prepare_spec(spec, builtin_registry()))
+    result = _run(lambda: prepare_spec(spec, builtin_registry(), admin=False))
     _console.err.print(f"[green]ok[/] {spec}: {len(result.stores)} store(s), "
                        f"{len(result.screens)} screen(s)")
 

@@ -269,6 +269,8 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         for opt in blueprint.options:  # a same-store ref a pattern walks: no cycles
             if opt.type == "field" and opt.same_store and options.get(opt.name) is not None:
                 options[opt.name].acyclic = True
+            if opt.type == "field" and opt.places and options.get(opt.name) is not None:
+                options[opt.name].placed = True
     # The first screen that shows single records of a store is where refs to it link.
     detail_routes: dict[str, str] = {}
     for s in reversed(screens):
