@@ -17,16 +17,27 @@ from app.main import create_app, create_asgi
 from tests.conftest import DATASTAR
 
 # Every page of the app (its first address).
-PAGES = ["/products"]
+PAGES = ["/products", "/product-admin"]
 # Screens whose full store form creates a record with a POST to the screen's address, with the
 # store's fields as a browser sends them (valid sample values).
 FORMS = {
+    "/product-admin": {
+        "name": "Ada <b>&</b> {{ 7*7 }}",
+        "sku": "Ada <b>&</b> {{ 7*7 }}",
+        "stock": "50",
+        "status": "draft",
+        "notes": "Ada <b>&</b> {{ 7*7 }}",
+    },
 }
 # (screen address, field, max length or None) of every string and text field on a form.
 TEXT_FIELDS = [
+    ("/product-admin", "name", 120),
+    ("/product-admin", "sku", 40),
+    ("/product-admin", "notes", None),
 ]
 # (screen address, field, type) of every number and date field on a form.
 BOUNDED_FIELDS = [
+    ("/product-admin", "stock", "int"),
 ]
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
