@@ -42,6 +42,7 @@ class GanttTable:
     end: str
     label: str | None
     noun: str  # what a row is called in messages
+    constraint_errors: ConstraintErrors  # the store's messages for the schema's rules
     links: Links | None = None  # the dependencies drawn as arrows and checked on a move
 
     def _sql(self, query: str, **parts: sql.Composable) -> sql.Composed:
@@ -117,28 +118,25 @@ class GanttTable:
         """The rows `task_id` depends on, as stored."""
         if self.links is None:
             return []
-        query = self._link(
-            """
-            SELECT {columns}
-            FROM {links} AS link JOIN {table} AS t ON t."id" = link.{target}
-            WHERE link.{owner} = %(id)s AND t."id" <> %(id)s
-            ORDER BY {order}
-            """
-        )
-        cur = await conn.execute(query, {"id": task_id})
-        return await cur.fetchall()
+        return await self._linked(conn, task_id, row=self.links.target, of=self.links.owner)
 
     async def waiting(self, conn: Conn, task_id: UUID) -> list[Row]:
         """The rows that depend on `task_id`."""
         if self.links is None:
             return []
-        query = self._link(
+        return await self._linked(conn, task_id, row=self.links.owner, of=self.links.target)
+
+    async def _linked(self, conn: Conn, task_id: UUID, *, row: str, of: str) -> list[Row]:
+        """The rows at the `row` end of the links whose `of` end is `task_id`."""
+        assert self.links is not None
+        query = self._sql(
             """
             SELECT {columns}
-            FROM {links} AS link JOIN {table} AS t ON t."id" = link.{owner}
-            WHERE link.{target} = %(id)s AND t."id" <> %(id)s
+            FROM {links} AS link JOIN {table} AS t ON t."id" = link.{row}
+            WHERE link.{of} = %(id)s AND t."id" <> %(id)s
             ORDER BY {order}
-            """
+            """,
+            links=sql.Identifier(self.links.table), row=sql.Identifier(row), of=sql.Identifier(of),
         )
         cur = await conn.execute(query, {"id": task_id})
         return await cur.fetchall()
@@ -163,10 +161,7 @@ class GanttTable:
         lock = f"dsgen-gantt:{self.table}"
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", {"lock": lock})
 
-    async def reschedule(
-        self, conn: Conn, task_id: UUID, move: int, grow: int,
-        constraint_errors: ConstraintErrors,
-    ) -> gantt.Moved:
+    async def reschedule(self, conn: Conn, task_id: UUID, move: int, grow: int) -> gantt.Moved:
         """Shift a task by `move` days and its end by `grow` more, if every rule still holds
         (gantt.MoveError says which does not)."""
         async with conn.transaction():
@@ -200,7 +195,7 @@ class GanttTable:
             try:
                 await self._write_dates(conn, task_id, start, end)
             except IntegrityError as exc:  # a rule of the schema (unique, no-overlap, check)
-                known = list(constraint_errors(exc).values())
+                known = list(self.constraint_errors(exc).values())
                 refused = f"The database refused that move: it clashes with another {self.noun}."
                 raise gantt.MoveError(known[0] if known else refused) from None
         return gantt.Moved(label, start, end, before)

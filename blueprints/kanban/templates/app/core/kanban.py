@@ -65,6 +65,25 @@ class CardTable:
         position = sql.Identifier(self.position) if self.position else sql.SQL("NULL")
         return sql.SQL(query).format(**ids, position=position, order=sql.SQL(", ").join(order))
 
+    def board(self, rows: list[dict[str, Any]], *, empty_column: bool) -> dict[str, Any]:
+        """The board of `rows` (each column's first cards in board order, each with `_total`,
+        its column's card count): every column with its cards and count. The column of empty
+        values ("") shows when it has cards, or with `empty_column` (new cards start in it)."""
+        cards: dict[str, list[dict[str, Any]]] = {key: [] for key in self.columns}
+        totals = dict.fromkeys(self.columns, 0)
+        for row in rows:
+            key = row[self.group] or ""
+            if key in cards:
+                cards[key].append(row)
+                totals[key] = row["_total"]
+        columns = [
+            {"key": key, "title": self.title(key), "index": index, "cards": cards[key],
+             "total": totals[key]}
+            for index, key in enumerate(self.columns)
+            if key or cards[key] or empty_column
+        ]
+        return {"columns": columns, "total": sum(totals.values()), "capacity": self.capacity}
+
     async def column_ids(self, conn: Conn, key: str) -> list[UUID]:
         """The ids of one column's cards, in board order (the current truth)."""
         # "" stands for no value: only a column of those needs the (index-less) NULL test.
