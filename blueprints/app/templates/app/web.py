@@ -57,14 +57,10 @@ def is_mounted(signals: dict[str, Any], screen: str, q: str) -> bool:
 
 # SSE events (app/core/sse.py, the app's one encoder).
 
+
 def patch(html: str, selector: str | None = None, mode: str | None = None) -> DatastarEvent:
     """Patch elements. Without a selector the top-level element's id is the target (morph)."""
     return encoder.patch_elements(html, selector=selector, mode=mode or "outer")
-
-
-def remove(selector: str) -> DatastarEvent:
-    """Remove the elements `selector` matches (idempotent: none left is the same answer)."""
-    return encoder.remove_elements(selector)
 
 
 def patch_signals(signals: dict[str, Any]) -> DatastarEvent:
