@@ -58,6 +58,18 @@ class Option:
     covers_required: str | None = None  # for list: this key's fields, over all the items,
                                         # include every field a form must ask for
 
+    def pick(self, value: Any, fields: list[tuple[str, str]]) -> list[str]:
+        """The field names a `fields` option's value stands for, given the store's fields
+        as (name, type) in order: `all` and `{first: N}` take the fields of the option's
+        field types; a list names them itself. The one reading of the value, for the
+        checks and the render alike."""
+        if value == "all" or isinstance(value, dict) and "first" in value:
+            names = [n for n, t in fields if not self.field_types or t in self.field_types]
+            return names if value == "all" else names[: int(value["first"])]
+        if isinstance(value, list):
+            return [n for n in value if isinstance(n, str)]
+        return []
+
 
 @dataclass(frozen=True, slots=True)
 class Blueprint:

@@ -172,7 +172,7 @@ def add_pattern(
 def db(
     backend: Annotated[str | None, typer.Option("--backend", help="The database backend "
                                                 "(default: the spec's app.backend): postgres "
-                                                "(Alembic revisions); mongo is not available "
+                                                "(Alembic revisions); mongo is not supported "
                                                 "yet.")] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="The revision's "
                                                 "message (default: from its changes).")] = None,

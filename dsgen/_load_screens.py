@@ -10,6 +10,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from dsgen import _planned as planned
 from dsgen._errors import Location
 from dsgen._load_yaml import _kind, _nonfinite, _plain, _Reader
 from dsgen._model import Screen
@@ -65,6 +66,10 @@ def _screens(reader: _Reader, root: CommentedMap) -> tuple[Screen, ...]:
         option_locations: dict[str, Location] = {}
         for key in body:
             if key in SCREEN_CORE_KEYS:
+                continue
+            if isinstance(key, str) and key in planned.SCREEN_KEYS:
+                reader.error(reader.key_loc(body, key), f"{screen_path}.{key}",
+                             planned.refusal(f"the key '{key}'"), planned.SCREEN_KEYS[key])
                 continue
             value, oloc, opath = reader.items(body, key, screen_path)
             options[str(key)] = _plain(value)
