@@ -10,7 +10,7 @@ from dsgen.db.postgres import plan_migration
 
 CRM = BUILTIN_DIR / "master-detail" / "examples" / "crm.yml"
 RUNTIME = {
-    "app/sse.py", "app/realtime/__init__.py", "app/realtime/events.py", "app/realtime/hub.py",
+    "app/realtime/__init__.py", "app/realtime/events.py", "app/realtime/hub.py",
     "app/realtime/listener.py", "app/realtime/subscriber.py", "app/realtime/response.py",
     "app/realtime/runtime.py", "app/realtime/conformance.py", "tests/test_realtime_sse.py",
     "tests/datastar_sdk_cases.json",
