@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app import sse
+from app.core import sse
 from app.core.config import Settings, get_settings
 from app.main import create_app
 from app.realtime import Change, Kind, Op, net_changes
@@ -181,6 +181,15 @@ def test_encoder_edge_cases() -> None:
         sse.patch_elements("<p></p>", event_id="1\n2")
     assert sse.patch_signals({"a": "x\ny"}) == (
         'event: datastar-patch-signals\ndata: signals {"a":"x\\ny"}\n\n')
+    # Payloads split on CR and LF only: other line breakers reach the browser as themselves.
+    event = sse.patch_elements('<p id="p" title="a\u2028b">c\fd\u2029</p>')
+    assert event.count("\ndata: ") == 1
+    assert '<p id="p" title="a&#8232;b">c&#12;d&#8233;</p>' in event
+    raw = sse.patch_signals(raw='{"a": "x\u2028y\u0085"}')
+    assert raw.count("\ndata: ") == 1
+    assert json.loads(raw.split("data: signals ", 1)[1]) == {"a": "x\u2028y\u0085"}
+    with pytest.raises(ValueError):
+        sse.patch_elements("<p></p>", mode="sideways")
 
 
 def test_changes_fold_to_one_kind_per_record() -> None:

@@ -4,13 +4,12 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from datastar_py.consts import ElementPatchMode
 from datastar_py.fastapi import DatastarResponse
-from datastar_py.fastapi import ServerSentEventGenerator as SSE
 from datastar_py.sse import DatastarEvent
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from app.core import sse as encoder
 from app.core.config import get_settings
 from app.core.limits import parse_signals
 from app.registry import APP_TITLE, SPEC_SIGNALS
@@ -56,35 +55,16 @@ def is_mounted(signals: dict[str, Any], screen: str, q: str) -> bool:
     return signals.get("view") == {"screen": screen, "q": q}
 
 
-# SSE events.
-
-# datastar-py splits `elements` with str.splitlines(), which also breaks on these and the
-# browser would get newlines back. CR/LF are safe (they are plain newlines in HTML anyway).
-# U+0085 cannot be rescued this way: HTML maps &#133; to "…" (Windows-1252 legacy).
-_LINE_BREAKERS = str.maketrans(
-    {
-        "\v": "&#11;",
-        "\f": "&#12;",
-        "\x1c": "&#28;",
-        "\x1d": "&#29;",
-        "\x1e": "&#30;",
-        "\u2028": "&#8232;",
-        "\u2029": "&#8233;",
-    }
-)
+# SSE events (app/core/sse.py, the app's one encoder).
 
 
 def patch(html: str, selector: str | None = None, mode: str | None = None) -> DatastarEvent:
     """Patch elements. Without a selector the top-level element's id is the target (morph)."""
-    return SSE.patch_elements(
-        html.translate(_LINE_BREAKERS),
-        selector=selector,
-        mode=ElementPatchMode(mode) if mode else None,
-    )
+    return encoder.patch_elements(html, selector=selector, mode=mode or "outer")
 
 
 def patch_signals(signals: dict[str, Any]) -> DatastarEvent:
-    return SSE.patch_signals(signals)
+    return encoder.patch_signals(signals)
 
 
 def toast(message: str, level: str = "success") -> DatastarEvent:
@@ -108,7 +88,22 @@ def push_url(url: str, title: str) -> DatastarEvent:
         " if (u.href !== location.href) history.pushState(null, '', u);"
         f" document.title = {js_string(full_title)};}}"
     )
-    return SSE.execute_script(script)
+    return encoder.execute_script(script)
+
+
+def replace_url(url: str) -> DatastarEvent:
+    """Point the address bar at `url` without a history entry (typing in a filter)."""
+    script = (
+        f"{{const u = new URL({js_string(url)}, location.href);"
+        " history.replaceState(history.state, '', u);}"
+    )
+    return encoder.execute_script(script)
+
+
+def focus(element_id: str) -> DatastarEvent:
+    """Move the keyboard focus to the element with this id (after a morph, which does not
+    run its data-init again)."""
+    return encoder.execute_script(f"document.getElementById({js_string(element_id)})?.focus()")
 
 
 def replace_query(q: str) -> DatastarEvent:
@@ -119,7 +114,7 @@ def replace_query(q: str) -> DatastarEvent:
         " if (q) u.searchParams.set('q', q); else u.searchParams.delete('q');"
         " history.replaceState(history.state, '', u);}"
     )
-    return SSE.execute_script(script)
+    return encoder.execute_script(script)
 
 
 def sse(events: Iterable[DatastarEvent]) -> DatastarResponse:

@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from starlette.types import Receive, Scope, Send
 
-from app import sse
+from app.core import sse
 from app.core.config import Settings
 from app.db import create_pool, wake_ups_of
 from app.main import create_app

@@ -125,7 +125,8 @@ def test_a_valid_first_step_creates_the_draft_with_only_its_fields(client, db):
     assert draft["step"] == 2
     scripts = scripts_of(events)
     # Back from step 2 returns to this draft's step 1, not to an empty form.
-    assert f"history.replaceState(history.state, '', \"{PATH}/{draft['id']}?step=1\")" in scripts
+    replace = f"{{const u = new URL(\"{PATH}/{draft['id']}?step=1\", location.href);"
+    assert f"{replace} history.replaceState(history.state, '', u);}}" in scripts
     assert f"{PATH}/{draft['id']}?step=2" in scripts
     patched = [target for target in patched_ids(events) if target != "body"]  # not the scripts
     assert patched[:2] == ["#new-signup-wizard", "#new-signup-drafts"]

@@ -19,19 +19,18 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 from uuid import UUID
 
-from datastar_py.fastapi import ServerSentEventGenerator as SSE
 from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from psycopg import AsyncConnection, IntegrityError
 from pydantic import BaseModel, Field, ValidationError
 
-from app import sse as stream_events
 from app.core import keyset
 from app.core.csv_export import cell, csv_lines
 from app.core.forms import field_errors, like_pattern, parse_id
 from app.core.keyset import Cursor, Page, SortKey
 from app.core.live import Since, live_stream
+from app.core.records import get_or_404
 from app.db import Conn
 from app.realtime import NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
@@ -39,13 +38,14 @@ from app.stores import product as product_store
 from app.templating import render
 from app.web import (
     client_signals,
+    focus,
     is_datastar,
     is_mounted,
-    js_string,
     page,
     patch,
     patch_signals,
     push_url,
+    replace_url,
     require_datastar,
     screen_events,
     sse,
@@ -178,14 +178,6 @@ def _context(table: Page) -> dict[str, Any]:
     }
 
 
-def _replace_url(target: str) -> DatastarEvent:
-    """Point the address bar at `target` without a history entry (typing in the filter)."""
-    return SSE.execute_script(
-        f"{{const u = new URL({js_string(target)}, location.href);"
-        " history.replaceState(history.state, '', u);}"
-    )
-
-
 def _table_events(table: Page, live: dict[str, Any] | None = None) -> list[DatastarEvent]:
     """The table for `table`; with `live`, also the stream of its (new) key: replaced, not
     morphed, so the old stream closes and one for this filter, order and page opens."""
@@ -245,7 +237,7 @@ async def filter_rows(
     return sse([
         *_table_events(table, _live(request, table, since)),
         patch_signals({"view": {"screen": SCREEN, "q": q}}),
-        _replace_url(url(q, order.param)),
+        replace_url(url(q, order.param)),
     ])
 
 
@@ -295,11 +287,7 @@ def _export_row(row: Row) -> list[str]:
 async def _record(request: Request, conn: Conn, raw_id: str) -> Row:
     if not is_datastar(request):
         raise HTTPException(status_code=404)  # a fragment, not a page
-    record_id = parse_id(raw_id)
-    record = await product_store.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
+    return await get_or_404(product_store.get, conn, raw_id)
 
 
 def _row(record: Row) -> DatastarEvent:
@@ -422,10 +410,9 @@ async def update_row(request: Request, conn: Conn, record_id: str) -> Response:
         ])
     # The row is morphed in place, so data-init does not run again: move the focus here.
     first = next((name for name in EDITABLE if name in errors), None)
-    focus = f"document.getElementById({js_string(f'{DOM_ID}-editor-{first}')})?.focus()"
     return sse([
         await _editor(conn, record, values, errors),
-        *([SSE.execute_script(focus)] if first else []),
+        *([focus(f"{DOM_ID}-editor-{first}")] if first else []),
     ])
 
 
@@ -522,12 +509,12 @@ class LiveTable:
         context = _context(table)
         # One event per element: a <tbody> parses only where a table may start.
         return [
-            stream_events.patch_elements(
+            patch(
                 render(f"{SCREEN}/_tbody.html", **context, stream_frame=True)
             ),
-            stream_events.patch_elements(render(f"{SCREEN}/_pager.html", **context)),
-            stream_events.patch_elements(render(f"{SCREEN}/_select_all.html", **context)),
-            stream_events.patch_signals({"_table": {"ids": signals(table)["_table"]["ids"]}}),
+            patch(render(f"{SCREEN}/_pager.html", **context)),
+            patch(render(f"{SCREEN}/_select_all.html", **context)),
+            patch_signals({"_table": {"ids": signals(table)["_table"]["ids"]}}),
         ]
 
 

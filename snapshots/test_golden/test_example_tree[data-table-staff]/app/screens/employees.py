@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from datastar_py.fastapi import ServerSentEventGenerator as SSE
 from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -26,19 +25,21 @@ from app.core import keyset
 from app.core.csv_export import cell, csv_lines
 from app.core.forms import field_errors, like_pattern, parse_id
 from app.core.keyset import Cursor, Page, SortKey
+from app.core.records import get_or_404
 from app.db import Conn
 from app.stores import employee as employee_store
 from app.stores import team as team_store
 from app.templating import render
 from app.web import (
     client_signals,
+    focus,
     is_datastar,
     is_mounted,
-    js_string,
     page,
     patch,
     patch_signals,
     push_url,
+    replace_url,
     require_datastar,
     screen_events,
     sse,
@@ -178,14 +179,6 @@ def _context(table: Page) -> dict[str, Any]:
     }
 
 
-def _replace_url(target: str) -> DatastarEvent:
-    """Point the address bar at `target` without a history entry (typing in the filter)."""
-    return SSE.execute_script(
-        f"{{const u = new URL({js_string(target)}, location.href);"
-        " history.replaceState(history.state, '', u);}"
-    )
-
-
 def _table_events(table: Page) -> list[DatastarEvent]:
     context = _context(table)
     return [
@@ -230,7 +223,7 @@ async def filter_rows(request: Request, conn: Conn, q: str = "", sort: str = "")
     return sse([
         *_table_events(table),
         patch_signals({"view": {"screen": SCREEN, "q": q}}),
-        _replace_url(url(q, order.param)),
+        replace_url(url(q, order.param)),
     ])
 
 
@@ -283,11 +276,7 @@ def _export_row(row: Row) -> list[str]:
 async def _record(request: Request, conn: Conn, raw_id: str) -> Row:
     if not is_datastar(request):
         raise HTTPException(status_code=404)  # a fragment, not a page
-    record_id = parse_id(raw_id)
-    record = await employee_store.get(conn, record_id) if record_id else None
-    if record is None:
-        raise HTTPException(status_code=404)
-    return record
+    return await get_or_404(employee_store.get, conn, raw_id)
 
 
 def _row(record: Row) -> DatastarEvent:
@@ -417,10 +406,9 @@ async def update_row(request: Request, conn: Conn, record_id: str) -> Response:
         ])
     # The row is morphed in place, so data-init does not run again: move the focus here.
     first = next((name for name in EDITABLE if name in errors), None)
-    focus = f"document.getElementById({js_string(f'{DOM_ID}-editor-{first}')})?.focus()"
     return sse([
         await _editor(conn, record, values, errors),
-        *([SSE.execute_script(focus)] if first else []),
+        *([focus(f"{DOM_ID}-editor-{first}")] if first else []),
     ])
 
 

@@ -29,7 +29,6 @@ from psycopg import AsyncConnection, IntegrityError
 from psycopg.errors import ExclusionViolation
 from pydantic import ValidationError
 
-from app import sse as stream_events
 from app.core.date_range import (
     month_grid,
     month_weeks,
@@ -460,8 +459,8 @@ class LiveCalendar:
         calendar_ = await _calendar(conn, resource, first)
         bookings = await _bookings(conn, resource)
         return [
-            stream_events.patch_elements(render(f"{SCREEN}/_calendar.html", calendar=calendar_)),
-            stream_events.patch_elements(render(f"{SCREEN}/_bookings.html", bookings=bookings)),
+            patch(render(f"{SCREEN}/_calendar.html", calendar=calendar_)),
+            patch(render(f"{SCREEN}/_bookings.html", bookings=bookings)),
         ]
 
 

@@ -94,8 +94,9 @@ def duration(begin: datetime, finish: datetime) -> str:
     return f"{hours:.1f} h".replace(".0 h", " h")
 
 
-def row_label(value: str | None) -> str:
-    return value if value not in (None, "") else "Untitled"
+def row_label(value: Any) -> str:
+    """How a row's label reads (it may be empty, or not text)."""
+    return str(value) if value not in (None, "") else "Untitled"
 
 
 # The window: which days the chart shows, and how wide a day is.

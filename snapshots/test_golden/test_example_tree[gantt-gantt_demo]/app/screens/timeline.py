@@ -19,7 +19,6 @@ on has ended, nor end after one that depends on it starts.
 (`LiveChart` at the end).
 """
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -28,9 +27,9 @@ from fastapi.responses import RedirectResponse, Response
 from psycopg import AsyncConnection, IntegrityError
 from pydantic import ValidationError
 
-from app import sse as stream_events
 from app.core import gantt
-from app.core.forms import EARLIEST_DATE, LATEST_DATE, field_errors, parse_id
+from app.core.forms import field_errors, parse_id
+from app.core.gantt_table import GanttTable, Links
 from app.core.live import Since, live_stream
 from app.core.records import find, get_or_404
 from app.db import Conn
@@ -68,126 +67,26 @@ START_ATTR = "starts"
 END_ATTR = "ends"
 DEPENDS_ON, DEPENDS_ON_ATTR = "depends_on", "depends_on"
 
-# Moves of this table run one at a time, so two moves cannot each pass the dependency check
-# against the other's old dates.
-MOVE_LOCK = "dsgen-gantt:tasks"
-
 Row = dict[str, Any]
 
-
-# SQL: parameterised; every identifier quoted.
-
-_ORDER = 't."starts" NULLS LAST, t."title"::text, t."id"'
-_COLUMNS = 't."id", t."title"::text AS "label", t."starts" AS "start", t."ends" AS "end"'
-
-
-async def _records(conn: Conn) -> list[Row]:
-    """Up to ROW_LIMIT + 1 rows, by start (unscheduled last), then label."""
-    cur = await conn.execute(
-        f"""
-        SELECT {_COLUMNS}
-        FROM "tasks" AS t
-        ORDER BY {_ORDER}
-        LIMIT %(limit)s
-        """,
-        {"limit": gantt.ROW_LIMIT + 1},
-    )
-    return await cur.fetchall()
-
-
-async def _count(conn: Conn) -> int:
-    cur = await conn.execute('SELECT count(*) AS "n" FROM "tasks"')
-    row = await cur.fetchone()
-    return int(row["n"]) if row else 0
-
-
-async def _order(conn: Conn) -> list[str]:
-    """The ids of the shown rows, in order (to tell whether a move reorders the chart)."""
-    cur = await conn.execute(
-        f"""
-        SELECT t."id"
-        FROM "tasks" AS t
-        ORDER BY {_ORDER} LIMIT %(limit)s
-        """,
-        {"limit": gantt.ROW_LIMIT},
-    )
-    return [str(r["id"]) for r in await cur.fetchall()]
-
-
-async def _rows(conn: Conn, ids: list[UUID]) -> list[Row]:
-    cur = await conn.execute(
-        f"""
-        SELECT {_COLUMNS}
-        FROM "tasks" AS t
-        WHERE t."id" = ANY(%(ids)s)
-        ORDER BY {_ORDER}
-        """,
-        {"ids": ids},
-    )
-    return await cur.fetchall()
-
-
-async def _dependencies(conn: Conn, ids: list[UUID]) -> list[Row]:
-    """(task, needs) pairs among `ids`: `task` may not start before `needs` ends."""
-    cur = await conn.execute(
-        """
-        SELECT link."task_id" AS "task",
-               link."depends_on_id" AS "needs"
-        FROM "task_depends_on" AS link
-        WHERE link."task_id" = ANY(%(ids)s)
-          AND link."depends_on_id" = ANY(%(ids)s)
-          AND link."task_id"
-              <> link."depends_on_id"
-        ORDER BY link."task_id",
-                 link."depends_on_id"
-        """,
-        {"ids": ids},
-    )
-    return await cur.fetchall()
-
-
-async def _needs(conn: Conn, task_id: UUID) -> list[Row]:
-    """The rows `task_id` depends on, as stored."""
-    cur = await conn.execute(
-        f"""
-        SELECT {_COLUMNS}
-        FROM "task_depends_on" AS link
-        JOIN "tasks" AS t
-          ON t."id" = link."depends_on_id"
-        WHERE link."task_id" = %(id)s AND t."id" <> %(id)s
-        ORDER BY {_ORDER}
-        """,
-        {"id": task_id},
-    )
-    return await cur.fetchall()
-
-
-async def _waiting(conn: Conn, task_id: UUID) -> list[Row]:
-    """The rows that depend on `task_id`."""
-    cur = await conn.execute(
-        f"""
-        SELECT {_COLUMNS}
-        FROM "task_depends_on" AS link
-        JOIN "tasks" AS t
-          ON t."id" = link."task_id"
-        WHERE link."depends_on_id" = %(id)s AND t."id" <> %(id)s
-        ORDER BY {_ORDER}
-        """,
-        {"id": task_id},
-    )
-    return await cur.fetchall()
+# The rows of the chart (app/core/gantt_table.py).
+TABLE = GanttTable(
+    table="tasks",
+    start=START,
+    end=END,
+    label="title",
+    noun=NOUN,
+    constraint_errors=task_store.constraint_errors,
+    links=Links(
+        table="task_depends_on",
+        owner="task_id",
+        target="depends_on_id",
+    ),
+)
 
 
 async def _chart(conn: Conn, zoom: str, errors: dict[str, str] | None = None) -> gantt.Chart:
-    records = await _records(conn)
-    total = len(records)
-    if total > gantt.ROW_LIMIT:
-        records = records[:gantt.ROW_LIMIT]
-        total = await _count(conn)
-    pairs = await _dependencies(conn, [r["id"] for r in records]) if records else []
-    return gantt.build_chart(
-        records, total, zoom, PATH, now=datetime.now(UTC), errors=errors, pairs=pairs
-    )
+    return await TABLE.chart(conn, zoom, PATH, errors)
 
 
 # Pages (GET): a full document, or Datastar patches. Each URL is a deep link: `?zoom=` is
@@ -212,7 +111,7 @@ async def _form(
         **_closed(zoom),
         "pane": "form",
         "record": record,
-        "title": gantt.row_label(_text(record[LABEL])) if record else "",
+        "title": gantt.row_label(record[LABEL]) if record else "",
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
         "depends_on_options": await task_store.options(conn),
@@ -221,10 +120,6 @@ async def _form(
         key = "depends_on_options"
         drawer[key] = [o for o in drawer[key] if o["id"] != record["id"]]
     return drawer
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 async def _respond(
@@ -319,56 +214,6 @@ async def edit(
 # Moves (POST, Datastar only): one request per drop or per burst of key presses.
 
 
-async def _lock(conn: Conn) -> None:
-    """Writers of this table's dates take turns (until their transaction ends)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", {"lock": MOVE_LOCK})
-
-
-async def _reschedule(conn: Conn, task_id: UUID, move: int, grow: int) -> gantt.Moved:
-    """Shift a task by `move` days and its end by `grow` more, if every rule still holds."""
-    async with conn.transaction():
-        await _lock(conn)
-        before = await _order(conn)
-        rows = await _rows(conn, [task_id])
-        if not rows:
-            raise gantt.MoveError(f"That {NOUN} no longer exists.", gone=True)
-        current = rows[0]
-        label = gantt.row_label(current["label"])
-        if current["start"] is None or current["end"] is None:
-            raise gantt.MoveError(f"“{label}” has no dates to move; set its start and end first.")
-        try:
-            start = current["start"] + timedelta(days=move)
-            end = current["end"] + timedelta(days=move + grow)
-        except OverflowError:
-            raise gantt.MoveError("That date is out of range.") from None
-        if not all(
-            EARLIEST_DATE <= (d.date() if isinstance(d, datetime) else d) <= LATEST_DATE
-            for d in (start, end)
-        ):
-            raise gantt.MoveError(
-                f"Dates run from the year {EARLIEST_DATE.year} to {LATEST_DATE.year}."
-            )
-        broken = gantt.broken_rule(
-            f"“{label}”", start, end, await _needs(conn, task_id), await _waiting(conn, task_id)
-        )
-        if broken:
-            raise gantt.MoveError(broken[1])
-        try:
-            await conn.execute(
-                """
-                UPDATE "tasks"
-                SET "starts" = %(start)s, "ends" = %(end)s, "updated_at" = now()
-                WHERE "id" = %(id)s
-                """,
-                {"id": task_id, "start": start, "end": end},
-            )
-        except IntegrityError as exc:  # a rule of the schema (unique, no-overlap, check)
-            known = list(task_store.constraint_errors(exc).values())
-            refused = f"The database refused that move: it clashes with another {NOUN}."
-            raise gantt.MoveError(known[0] if known else refused) from None
-    return gantt.Moved(label, start, end, before)
-
-
 async def _answer(
     conn: Conn,
     zoom: str,
@@ -410,11 +255,11 @@ async def _move(
     conn: Conn, zoom: str, seen: gantt.Seen, task_id: UUID, move: int, grow: int
 ) -> Response:
     try:
-        moved = await _reschedule(conn, task_id, move, grow)
+        moved = await TABLE.reschedule(conn, task_id, move, grow)
     except gantt.MoveError as exc:
         if exc.gone:
             return await _answer(conn, zoom, seen, error=str(exc))
-        before = await _order(conn)
+        before = await TABLE.order(conn)
         return await _answer(conn, zoom, seen, row_id=task_id, before=before, error=str(exc))
     when = f"{gantt.short_date(moved.start)} – {gantt.short_date(moved.end)}"
     return await _answer(
@@ -435,7 +280,7 @@ async def drop(
         return await _answer(conn, zoom, None, error="That move could not be read.")
     days = drag.days()
     if days == 0:  # less than half a day: put the bar back where it was
-        return await _answer(conn, zoom, drag, row_id=drag.id, before=await _order(conn))
+        return await _answer(conn, zoom, drag, row_id=drag.id, before=await TABLE.order(conn))
     move, grow = (days, 0) if drag.edge == "move" else (0, days)
     return await _move(conn, zoom, drag, drag.id, move, grow)
 
@@ -451,7 +296,7 @@ async def nudge(
     except ValidationError:
         return await _answer(conn, zoom, None, error="That move could not be read.")
     if keys.move == 0 and keys.grow == 0:
-        return await _answer(conn, zoom, keys, row_id=keys.id, before=await _order(conn))
+        return await _answer(conn, zoom, keys, row_id=keys.id, before=await TABLE.order(conn))
     return await _move(conn, zoom, keys, keys.id, keys.move, keys.grow)
 
 
@@ -467,8 +312,8 @@ async def _check(conn: Conn, record: Row | None, data: Any) -> dict[str, str]:
     needs_ids: list[UUID] = list(getattr(data, DEPENDS_ON_ATTR))
     if record_id is not None and record_id in needs_ids:
         return {DEPENDS_ON: f"A {NOUN} cannot depend on itself."}
-    needs = await _rows(conn, needs_ids) if needs_ids else []
-    waiting = await _waiting(conn, record_id) if record_id is not None else []
+    needs = await TABLE.rows(conn, needs_ids) if needs_ids else []
+    waiting = await TABLE.waiting(conn, record_id) if record_id is not None else []
     broken = gantt.broken_rule(f"This {NOUN}", start, end, needs, waiting)
     return {START if broken[0] == "start" else END: broken[1]} if broken else {}
 
@@ -495,7 +340,7 @@ async def _save(conn: Conn, zoom: str, values: dict[str, Any], record: Row | Non
     try:
         data = task_store.TaskIn.model_validate(values)
         async with conn.transaction():
-            await _lock(conn)
+            await TABLE.lock(conn)
             errors = await _check(conn, record, data)
             if not errors and not await _write(conn, record, data):
                 return await _saved(conn, zoom, f"That {NOUN} no longer exists.", "error")
@@ -568,7 +413,7 @@ class LiveChart:
 
     async def render_all(self, conn: AsyncConnection[Any], key: str) -> list[str]:
         chart = await _chart(conn, gantt.parse_zoom(key))
-        return [stream_events.patch_elements(render(f"{SCREEN}/_chart.html", chart=chart))]
+        return [patch(render(f"{SCREEN}/_chart.html", chart=chart))]
 
 
 LIVE = LiveChart()

@@ -20,7 +20,7 @@ from psycopg import IntegrityError
 from pydantic import ValidationError
 
 from app.core.forms import field_errors, form_str, parse_id
-from app.core.kanban import Gone, Move, Rejected
+from app.core.kanban import CardTable, Gone, Move, Rejected
 from app.core.records import get_or_404
 from app.db import Conn
 from app.stores import lead as lead_store
@@ -63,6 +63,17 @@ def column_title(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Where the cards are, and how they move (app/core/kanban.py).
+TABLE = CardTable(
+    table="leads",
+    group=GROUP,
+    label="from",
+    noun=NOUN,
+    columns=COLUMNS,
+    title=column_title,
+)
+
+
 # Reading the board.
 
 
@@ -97,79 +108,8 @@ async def _board(conn: Conn) -> dict[str, Any]:
         """,
         {"limit": CARD_LIMIT},
     )
-    cards: dict[str, list[dict[str, Any]]] = {key: [] for key in COLUMNS}
-    totals = dict.fromkeys(COLUMNS, 0)
-    for row in await cur.fetchall():
-        key = row[GROUP] or ""
-        if key in cards:
-            cards[key].append(row)
-            totals[key] = row["_total"]
-    columns = [
-        {"key": key, "title": column_title(key), "index": index, "cards": cards[key],
-         "total": totals[key]}
-        for index, key in enumerate(COLUMNS)
-        # The column of empty values shows when it has cards or new cards start in it.
-        if key or cards[key] or True
-    ]
-    return {
-        "columns": columns,
-        "total": sum(totals.values()),
-        "capacity": None,
-    }
-
-
-async def _column_ids(conn: Conn, key: str) -> list[UUID]:
-    """The ids of one column's cards, in board order (the current truth)."""
-    cur = await conn.execute(
-        """
-        SELECT "id"
-        FROM "leads"
-        WHERE "class" IS NOT DISTINCT FROM %(column)s
-        ORDER BY "from", "id"
-        """,
-        {"column": key or None},
-    )
-    return [row["id"] for row in await cur.fetchall()]
-
-
-async def _card(conn: Conn, card_id: UUID) -> dict[str, Any] | None:
-    """A card's column and label, locked against concurrent writers until commit."""
-    cur = await conn.execute(
-        """
-        SELECT "id",
-               "class" AS "column",
-               "from" AS "label"
-        FROM "leads"
-        WHERE "id" = %(id)s
-        FOR UPDATE
-        """,
-        {"id": card_id},
-    )
-    return await cur.fetchone()
-
-
-# Writing positions: always inside one transaction holding the lock.
-
-
-async def _move(conn: Conn, move: Move) -> str:
-    """Carry out a move; returns what happened, for screen readers. Raises Rejected."""
-    if move.column not in COLUMNS:
-        raise Rejected("That column does not exist. The board shows the current state.")
-    async with conn.transaction():
-        card = await _card(conn, move.card)
-        if card is None:
-            raise Rejected(f"That {NOUN} no longer exists.")
-        source = card["column"] or ""
-        if source != move.column:
-            await conn.execute(
-                """
-                UPDATE "leads"
-                SET "class" = %(column)s, "updated_at" = now()
-                WHERE "id" = %(id)s
-                """,
-                {"column": move.column or None, "id": move.card},
-            )
-    return f"“{card['label']}” is now in {column_title(move.column)}."
+    # An empty column of cards without a value shows only if new cards start in it.
+    return TABLE.board(await cur.fetchall(), empty_column=True)
 
 
 async def _insert(conn: Conn, data: Form) -> UUID:
@@ -295,7 +235,7 @@ async def move(request: Request, conn: Conn) -> Response:
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail="Expected {card, column, before}.") from exc
     try:
-        status = await _move(conn, intent)
+        status = await TABLE.move(conn, intent)
     except Rejected as exc:
         return sse([_board_patch(await _board(conn)), toast(str(exc), "error")])
     return sse([_board_patch(await _board(conn), status)])

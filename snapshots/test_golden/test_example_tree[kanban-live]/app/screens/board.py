@@ -27,9 +27,8 @@ from fastapi.responses import Response
 from psycopg import AsyncConnection, IntegrityError
 from pydantic import ValidationError
 
-from app import sse as stream_events
 from app.core.forms import field_errors, form_str, parse_id
-from app.core.kanban import Gone, Move, Rejected
+from app.core.kanban import CardTable, Gone, Move, Rejected
 from app.core.live import Since, live_stream
 from app.core.records import get_or_404
 from app.db import Conn
@@ -63,7 +62,6 @@ COLUMNS: tuple[str, ...] = task_store.STATUS_VALUES
 ORDER = "position"  # a card's position within its column
 FIRST = 1  # the position of a column's first card
 CAPACITY: int | None = None  # how many cards a column may hold (the field has no `max`)
-LOCK = "kanban:tasks"  # advisory lock key for the writers of positions
 CARD_LIMIT = 200  # cards rendered per column; the header counts them all
 EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
 # What the add and edit forms are validated with.
@@ -77,6 +75,20 @@ FACTS = "#board-show-facts"
 def column_title(key: str) -> str:
     text = key.replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+# Where the cards are, and how they move (app/core/kanban.py).
+TABLE = CardTable(
+    table="tasks",
+    group=GROUP,
+    label="title",
+    noun=NOUN,
+    columns=COLUMNS,
+    title=column_title,
+    position="position",
+    first=FIRST,
+    capacity=CAPACITY,
+)
 
 
 # Reading the board.
@@ -109,133 +121,20 @@ async def _board(conn: Conn) -> dict[str, Any]:
         """,
         {"limit": CARD_LIMIT},
     )
-    cards: dict[str, list[dict[str, Any]]] = {key: [] for key in COLUMNS}
-    totals = dict.fromkeys(COLUMNS, 0)
-    for row in await cur.fetchall():
-        key = row[GROUP] or ""
-        if key in cards:
-            cards[key].append(row)
-            totals[key] = row["_total"]
-    columns = [
-        {"key": key, "title": column_title(key), "index": index, "cards": cards[key],
-         "total": totals[key]}
-        for index, key in enumerate(COLUMNS)
-    ]
-    return {
-        "columns": columns,
-        "total": sum(totals.values()),
-        "capacity": CAPACITY,
-    }
-
-
-async def _column_ids(conn: Conn, key: str) -> list[UUID]:
-    """The ids of one column's cards, in board order (the current truth)."""
-    cur = await conn.execute(
-        """
-        SELECT "id"
-        FROM "tasks"
-        WHERE "status" = %(column)s
-        ORDER BY "position" NULLS LAST, "title", "id"
-        """,
-        {"column": key or None},
-    )
-    return [row["id"] for row in await cur.fetchall()]
-
-
-async def _card(conn: Conn, card_id: UUID) -> dict[str, Any] | None:
-    """A card's column and label, locked against concurrent writers until commit."""
-    cur = await conn.execute(
-        """
-        SELECT "id",
-               "status" AS "column",
-               "title" AS "label"
-        FROM "tasks"
-        WHERE "id" = %(id)s
-        FOR UPDATE
-        """,
-        {"id": card_id},
-    )
-    return await cur.fetchone()
-
-
-# Writing positions: always inside one transaction holding the lock.
-
-
-async def _lock(conn: Conn) -> None:
-    """Serialise the writers of this table's positions until the transaction ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": LOCK})
-
-
-async def _renumber(conn: Conn, key: str, ids: list[UUID]) -> None:
-    """Make `ids` the column's cards in this order: positions FIRST, FIRST + 1, …"""
-    await conn.execute(
-        """
-        UPDATE "tasks" AS t
-        SET "status" = %(column)s,
-            "position" = %(first)s + item.n - 1,
-            "updated_at" = now()
-        FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS item(id, n)
-        WHERE t."id" = item.id
-          AND (t."status" IS DISTINCT FROM %(column)s
-               OR t."position" IS DISTINCT FROM %(first)s + item.n - 1)
-        """,
-        {"column": key or None, "first": FIRST, "ids": ids},
-    )
-
-
-def _check_room(key: str, count: int) -> None:
-    if CAPACITY is not None and count > CAPACITY:
-        raise Rejected(f"“{column_title(key)}” is full: it holds at most {CAPACITY} cards.")
-
-
-async def _place(conn: Conn, card_id: UUID, source: str, key: str, index: int | None) -> int:
-    """Put the card at `index` of column `key` (None: last); returns its 1-based place."""
-    ids = [i for i in await _column_ids(conn, key) if i != card_id]
-    if source != key:
-        _check_room(key, len(ids) + 1)
-    ids.insert(len(ids) if index is None else index, card_id)
-    await _renumber(conn, key, ids)
-    if source != key:
-        rest = await _column_ids(conn, source)
-        if CAPACITY is None or len(rest) <= CAPACITY:
-            await _renumber(conn, source, rest)
-    return ids.index(card_id) + 1
-
-
-async def _move(conn: Conn, move: Move) -> str:
-    """Carry out a move; returns what happened, for screen readers. Raises Rejected."""
-    if move.column not in COLUMNS:
-        raise Rejected("That column does not exist. The board shows the current state.")
-    async with conn.transaction():
-        await _lock(conn)
-        card = await _card(conn, move.card)
-        if card is None:
-            raise Rejected(f"That {NOUN} no longer exists.")
-        source = card["column"] or ""
-        current = await _column_ids(conn, move.column)
-        others = [i for i in current if i != move.card]
-        if move.before is None:
-            index = len(others)
-        elif move.before == move.card and move.card in current:
-            index = current.index(move.card)  # dropped onto itself: stays where it is
-        elif move.before in others:
-            index = others.index(move.before)
-        else:
-            raise Rejected("The board changed while you were moving that card. Try again.")
-        place = await _place(conn, move.card, source, move.column, index)
-    return f"“{card['label']}” is now card {place} in {column_title(move.column)}."
+    # An empty column of cards without a value shows only if new cards start in it.
+    return TABLE.board(await cur.fetchall(), empty_column=False)
 
 
 async def _insert(conn: Conn, data: Form) -> UUID:
     """Create a card, last in its column. Raises Rejected, IntegrityError."""
     key = data.status or ""
     async with conn.transaction():
-        await _lock(conn)
-        ids = await _column_ids(conn, key)
-        _check_room(key, len(ids) + 1)
+        await TABLE.lock(conn)
+        ids = await TABLE.column_ids(conn, key)
+        TABLE.check_room(key, len(ids) + 1)
         data = data.model_copy(update={"position": FIRST + len(ids)})
         card_id = await task_store.create(conn, data)
-        await _renumber(conn, key, [*ids, card_id])
+        await TABLE.renumber(conn, key, [*ids, card_id])
     return card_id
 
 
@@ -373,7 +272,7 @@ async def move(request: Request, conn: Conn) -> Response:
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail="Expected {card, column, before}.") from exc
     try:
-        status = await _move(conn, intent)
+        status = await TABLE.move(conn, intent)
     except Rejected as exc:
         return sse([_board_patch(await _board(conn)), toast(str(exc), "error")])
     return sse([_board_patch(await _board(conn), status)])
@@ -471,7 +370,7 @@ async def update(request: Request, conn: Conn, record_id: str) -> Response:
     record: dict[str, Any] | None = None
     try:
         async with conn.transaction():
-            await _lock(conn)
+            await TABLE.lock(conn)
             record = await task_store.get(conn, card_id) if card_id else None
             if record is None:
                 raise Gone
@@ -482,7 +381,7 @@ async def update(request: Request, conn: Conn, record_id: str) -> Response:
             await task_store.update(conn, record["id"], data)
             source, key = record[GROUP] or "", data.status or ""
             if source != key:
-                await _place(conn, record["id"], source, key, None)
+                await TABLE.place(conn, record["id"], source, key, None)
     except Gone:
         return await _gone(conn)
     except ValidationError as exc:
@@ -551,7 +450,7 @@ class LiveBoard:
     async def render_all(self, conn: AsyncConnection[Any], key: str) -> list[str]:
         # status=None: the screen-reader announcement of this page's last move stays.
         html = render(f"{SCREEN}/_board.html", board=await _board(conn), status=None)
-        return [stream_events.patch_elements(html)]
+        return [patch(html)]
 
 
 async def _drawer_patches(conn: AsyncConnection[Any], changes: NetChanges) -> list[str]:
@@ -568,7 +467,7 @@ async def _drawer_patches(conn: AsyncConnection[Any], changes: NetChanges) -> li
         else:
             html = render(f"{SCREEN}/_gone.html", record_id=record_id)
             selector = f"{SHOW}[data-record='{record_id}']"
-        events.append(stream_events.patch_elements(html, selector=selector))
+        events.append(patch(html, selector=selector))
     return events
 
 

@@ -22,9 +22,8 @@ from fastapi.responses import Response
 from psycopg import AsyncConnection, IntegrityError
 from pydantic import ValidationError
 
-from app import sse as stream_events
 from app.core.forms import field_errors, form_str, parse_id
-from app.core.kanban import Gone, Move, Rejected
+from app.core.kanban import CardTable, Gone, Move, Rejected
 from app.core.live import Since, live_stream
 from app.core.records import get_or_404
 from app.db import Conn
@@ -73,6 +72,17 @@ def column_title(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Where the cards are, and how they move (app/core/kanban.py).
+TABLE = CardTable(
+    table="leads",
+    group=GROUP,
+    label="name",
+    noun=NOUN,
+    columns=COLUMNS,
+    title=column_title,
+)
+
+
 # Reading the board.
 
 
@@ -100,79 +110,8 @@ async def _board(conn: Conn) -> dict[str, Any]:
         """,
         {"limit": CARD_LIMIT},
     )
-    cards: dict[str, list[dict[str, Any]]] = {key: [] for key in COLUMNS}
-    totals = dict.fromkeys(COLUMNS, 0)
-    for row in await cur.fetchall():
-        key = row[GROUP] or ""
-        if key in cards:
-            cards[key].append(row)
-            totals[key] = row["_total"]
-    columns = [
-        {"key": key, "title": column_title(key), "index": index, "cards": cards[key],
-         "total": totals[key]}
-        for index, key in enumerate(COLUMNS)
-        # The column of empty values shows when it has cards or new cards start in it.
-        if key or cards[key] or True
-    ]
-    return {
-        "columns": columns,
-        "total": sum(totals.values()),
-        "capacity": None,
-    }
-
-
-async def _column_ids(conn: Conn, key: str) -> list[UUID]:
-    """The ids of one column's cards, in board order (the current truth)."""
-    cur = await conn.execute(
-        """
-        SELECT "id"
-        FROM "leads"
-        WHERE "stage" IS NOT DISTINCT FROM %(column)s
-        ORDER BY "name", "id"
-        """,
-        {"column": key or None},
-    )
-    return [row["id"] for row in await cur.fetchall()]
-
-
-async def _card(conn: Conn, card_id: UUID) -> dict[str, Any] | None:
-    """A card's column and label, locked against concurrent writers until commit."""
-    cur = await conn.execute(
-        """
-        SELECT "id",
-               "stage" AS "column",
-               "name" AS "label"
-        FROM "leads"
-        WHERE "id" = %(id)s
-        FOR UPDATE
-        """,
-        {"id": card_id},
-    )
-    return await cur.fetchone()
-
-
-# Writing positions: always inside one transaction holding the lock.
-
-
-async def _move(conn: Conn, move: Move) -> str:
-    """Carry out a move; returns what happened, for screen readers. Raises Rejected."""
-    if move.column not in COLUMNS:
-        raise Rejected("That column does not exist. The board shows the current state.")
-    async with conn.transaction():
-        card = await _card(conn, move.card)
-        if card is None:
-            raise Rejected(f"That {NOUN} no longer exists.")
-        source = card["column"] or ""
-        if source != move.column:
-            await conn.execute(
-                """
-                UPDATE "leads"
-                SET "stage" = %(column)s, "updated_at" = now()
-                WHERE "id" = %(id)s
-                """,
-                {"column": move.column or None, "id": move.card},
-            )
-    return f"“{card['label']}” is now in {column_title(move.column)}."
+    # An empty column of cards without a value shows only if new cards start in it.
+    return TABLE.board(await cur.fetchall(), empty_column=True)
 
 
 async def _insert(conn: Conn, data: Form) -> UUID:
@@ -314,7 +253,7 @@ async def move(request: Request, conn: Conn) -> Response:
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail="Expected {card, column, before}.") from exc
     try:
-        status = await _move(conn, intent)
+        status = await TABLE.move(conn, intent)
     except Rejected as exc:
         return sse([_board_patch(await _board(conn)), toast(str(exc), "error")])
     return sse([_board_patch(await _board(conn), status)])
@@ -482,7 +421,7 @@ class LiveBoard:
     async def render_all(self, conn: AsyncConnection[Any], key: str) -> list[str]:
         # status=None: the screen-reader announcement of this page's last move stays.
         html = render(f"{SCREEN}/_board.html", board=await _board(conn), status=None)
-        return [stream_events.patch_elements(html)]
+        return [patch(html)]
 
 
 async def _drawer_patches(conn: AsyncConnection[Any], changes: NetChanges) -> list[str]:
@@ -499,7 +438,7 @@ async def _drawer_patches(conn: AsyncConnection[Any], changes: NetChanges) -> li
         else:
             html = render(f"{SCREEN}/_gone.html", record_id=record_id)
             selector = f"{SHOW}[data-record='{record_id}']"
-        events.append(stream_events.patch_elements(html, selector=selector))
+        events.append(patch(html, selector=selector))
     return events
 
 

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from app import sse
+from app.core import sse
 from app.realtime.events import (
     Change,
     NetChanges,
@@ -68,7 +68,7 @@ class ChannelView(Protocol):
         self, conn: AsyncConnection[Any], changes: NetChanges, key: str
     ) -> list[str]:
         """Patches bringing any page of group `key` that saw the state before `changes`
-        to the current state (SSE event texts, `app.sse` functions)."""
+        to the current state (SSE event texts, `app.core.sse` functions)."""
         ...
 
     async def render_all(self, conn: AsyncConnection[Any], key: str) -> list[str]:

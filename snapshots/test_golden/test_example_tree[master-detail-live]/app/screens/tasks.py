@@ -17,7 +17,6 @@ from fastapi.responses import RedirectResponse, Response
 from psycopg import AsyncConnection, IntegrityError
 from pydantic import ValidationError
 
-from app import sse as stream_events
 from app.core.forms import field_errors, parse_id
 from app.core.live import Since, live_stream
 from app.core.records import get_or_404
@@ -308,7 +307,7 @@ class LiveList:
 
     async def render_all(self, conn: AsyncConnection[Any], key: str) -> list[str]:
         listing = await _list(conn, key)
-        return [stream_events.patch_elements(render(f"{SCREEN}/_list.html", list=listing))]
+        return [patch(render(f"{SCREEN}/_list.html", list=listing))]
 
 
 def _list_patches(listing: dict[str, Any], changed: set[str]) -> list[str]:
@@ -318,7 +317,7 @@ def _list_patches(listing: dict[str, Any], changed: set[str]) -> list[str]:
         # A page may have shown a truncated list (rows slide into the window), or no row
         # is surely on the page to insert after: the whole list (a morph: unchanged rows
         # stay as they are).
-        return [stream_events.patch_elements(render(f"{SCREEN}/_list.html", list=listing))]
+        return [patch(render(f"{SCREEN}/_list.html", list=listing))]
     # Changed rows, grouped by the unchanged row they follow now (None: the top).
     runs: dict[str | None, list[dict[str, Any]]] = {}
     after: str | None = None
@@ -327,13 +326,13 @@ def _list_patches(listing: dict[str, Any], changed: set[str]) -> list[str]:
             runs.setdefault(after, []).append(row)
         else:
             after = str(row["id"])
-    events = [stream_events.remove_elements(", ".join(ITEM + i for i in sorted(changed)))]
+    events = [patch("", selector=", ".join(ITEM + i for i in sorted(changed)), mode="remove")]
     for after, run in runs.items():
         html = "\n".join(render(f"{SCREEN}/_row.html", row=row, list=listing) for row in run)
         if after is None:
-            events.append(stream_events.patch_elements(html, selector=ROWS, mode="prepend"))
+            events.append(patch(html, selector=ROWS, mode="prepend"))
         else:
-            events.append(stream_events.patch_elements(html, selector=ITEM + after, mode="after"))
+            events.append(patch(html, selector=ITEM + after, mode="after"))
     return events
 
 
@@ -350,7 +349,7 @@ async def _detail_patches(conn: AsyncConnection[Any], changes: NetChanges, q: st
         else:
             html = render(f"{SCREEN}/_gone.html", record_id=record_id)
         selector = f"{SHOW}[data-record='{record_id}']"
-        events.append(stream_events.patch_elements(html, selector=selector))
+        events.append(patch(html, selector=selector))
     return events
 
 

@@ -1,7 +1,7 @@
 """`/test`: the Datastar SDK conformance endpoint (only with `test_mode` on).
 
 Reads `{"events": [...]}` from the signals (`?datastar=` for GET/DELETE, the body
-otherwise), emits each event with `app.sse`, and closes the stream. No heartbeat, no
+otherwise), emits each event with `app.core.sse`, and closes the stream. No heartbeat, no
 checkpoint: the official comparison allows no extra fields.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from app import sse
+from app.core import sse
 from app.web import client_signals
 
 router = APIRouter(include_in_schema=False)

@@ -15,7 +15,6 @@ moving a node under one of its own descendants is refused (recursive CTE check).
 /folders/live`) that patches in changes made elsewhere (`LiveTree` at the end).
 """
 
-from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -24,11 +23,18 @@ from fastapi.responses import RedirectResponse, Response
 from psycopg import AsyncConnection, IntegrityError
 from pydantic import ValidationError
 
-from app import sse as stream_events
 from app.core.forms import field_errors, parse_id
 from app.core.live import Since, live_stream
 from app.core.records import get_or_404
-from app.core.tree import Level, Tree, build_tree, place_script, requested_open
+from app.core.sse import execute_script
+from app.core.tree import (
+    MoveError,
+    Tree,
+    TreeTable,
+    label_text,
+    place_script,
+    requested_open,
+)
 from app.db import Conn
 from app.realtime import Kind, NetChanges, get_realtime
 from app.realtime.asgi import StreamRoute
@@ -60,258 +66,20 @@ PARENT = "parent"  # form/record key of the parent ref
 LABEL = "name"  # form/record key of the label
 LABEL_ATTR = "name"  # the label's attribute on Form
 PAGE_SIZE = 5  # children per level page
-MAX_DEPTH = 1000  # guards the recursive queries against a cycle already in the data
-MOVE_CHOICES = 500  # parents offered by the move form
-# Moves of this table run one at a time, so two concurrent moves cannot build a cycle.
-MOVE_LOCK = "dsgen-tree:folders"
 LIVE_PATH = f"{PATH}/live"
 LIVE_MAX_CHANGES = 200  # a larger burst re-renders the tree panel instead of node by node
 
 Row = dict[str, Any]
 
 
-# SQL: parameterised; every identifier quoted. Siblings sort by label, then id; the same
-# key drives keyset pagination ("the rows after this id"). A line holds at most one
-# table or column name, so no line outgrows the lint's 100 columns whatever the names.
-
-_NODE_COLUMNS = """
-    t."id",
-    t."parent" AS "parent",
-    t."name" AS "label",
-    EXISTS (
-        SELECT 1
-        FROM "folders" AS c
-        WHERE c."parent" = t."id"
-    ) AS "has_children"
-"""
-_SORT_KEY = """(
-    COALESCE(t."name"::text, ''), t."id")"""
-_KEYSET = """
-    AND (COALESCE(t."name"::text, ''), t."id") > (
-        SELECT COALESCE(a."name"::text, ''), a."id"
-        FROM "folders" AS a
-        WHERE a."id" = %(after)s)
-"""
-
-
-def _siblings(parent: UUID | None) -> str:
-    return """t."parent" IS NULL""" if parent is None else """t."parent" = %(parent)s"""
-
-
-async def _level_rows(
-    conn: Conn, parent: UUID | None, *, after: UUID | None = None, limit: int = PAGE_SIZE
-) -> list[Row]:
-    """Up to `limit` + 1 children of `parent` (None: the top level), after the node `after`."""
-    keyset = _KEYSET if after is not None else ""
-    cur = await conn.execute(
-        f"""
-        SELECT {_NODE_COLUMNS}
-        FROM "folders" AS t
-        WHERE {_siblings(parent)} {keyset}
-        ORDER BY {_SORT_KEY}
-        LIMIT %(limit)s
-        """,
-        {"parent": parent, "after": after, "limit": limit + 1},
-    )
-    return await cur.fetchall()
-
-
-async def _position(conn: Conn, parent: UUID | None, node_id: UUID) -> int:
-    """How many siblings sort before `node_id` (to render a deep-linked node's level far enough)."""
-    cur = await conn.execute(
-        f"""
-        SELECT count(*) AS "n"
-        FROM "folders" AS t,
-             "folders" AS x
-        WHERE x."id" = %(id)s AND {_siblings(parent)}
-          AND {_SORT_KEY} < (
-              COALESCE(x."name"::text, ''), x."id")
-        """,
-        {"parent": parent, "id": node_id},
-    )
-    row = await cur.fetchone()
-    return int(row["n"]) if row else 0
-
-
-async def _ancestors(conn: Conn, node_id: UUID) -> list[Row]:
-    """The path from the top level down to `node_id`'s parent: id and label of each."""
-    cur = await conn.execute(
-        """
-        WITH RECURSIVE up AS (
-            SELECT t."id",
-                   t."parent" AS "parent",
-                   t."name" AS "label",
-                   0 AS "depth"
-            FROM "folders" AS t
-            WHERE t."id" = %(id)s
-            UNION ALL
-            SELECT p."id",
-                   p."parent",
-                   p."name",
-                   up."depth" + 1
-            FROM "folders" AS p
-            JOIN up ON p."id" = up."parent"
-            WHERE up."depth" < %(max_depth)s
-        ) CYCLE "id" SET "is_cycle" USING "seen"
-        SELECT "id", "label" FROM up
-        WHERE "depth" > 0 AND NOT "is_cycle"
-        ORDER BY "depth" DESC
-        """,
-        {"id": node_id, "max_depth": MAX_DEPTH},
-    )
-    return await cur.fetchall()
-
-
-# A node and everything below it (CYCLE: terminates even on a cycle already in the data).
-_SUBTREE = """
-    WITH RECURSIVE sub AS (
-        SELECT t."id"
-        FROM "folders" AS t
-        WHERE t."id" = %(id)s
-        UNION ALL
-        SELECT c."id"
-        FROM "folders" AS c
-        JOIN sub ON c."parent" = sub."id"
-    ) CYCLE "id" SET "is_cycle" USING "seen"
-"""
-
-
-async def _descendant_count(conn: Conn, node_id: UUID) -> int:
-    cur = await conn.execute(
-        f"""{_SUBTREE}
-        SELECT count(DISTINCT "id") - 1 AS "n" FROM sub
-        """,
-        {"id": node_id},
-    )
-    row = await cur.fetchone()
-    return max(int(row["n"]), 0) if row else 0
-
-
-async def _move_choices(conn: Conn, node_id: UUID) -> list[Row]:
-    """Nodes `node_id` may move under (never itself or its own subtree), by path."""
-    cur = await conn.execute(
-        """
-        WITH RECURSIVE paths AS (
-            SELECT t."id",
-                   COALESCE(t."name"::text, '') AS "path",
-                   0 AS "depth"
-            FROM "folders" AS t
-            WHERE t."parent" IS NULL
-              AND t."id" <> %(id)s
-            UNION ALL
-            SELECT c."id",
-                   paths."path" || ' / ' ||
-                   COALESCE(c."name"::text, ''),
-                   paths."depth" + 1
-            FROM "folders" AS c
-            JOIN paths ON c."parent" = paths."id"
-            WHERE c."id" <> %(id)s AND paths."depth" < %(max_depth)s
-        )
-        SELECT "id", "path" FROM paths ORDER BY "path", "id" LIMIT %(limit)s
-        """,
-        {"id": node_id, "max_depth": MAX_DEPTH, "limit": MOVE_CHOICES + 1},
-    )
-    return await cur.fetchall()
-
-
-async def _rename(conn: Conn, node_id: UUID, label: Any) -> None:
-    """Write the label column only (the rest of the record stays exactly as stored)."""
-    async with conn.transaction():  # a failed write rolls back only itself
-        await conn.execute(
-            """
-            UPDATE "folders"
-            SET "name" = %(label)s, "updated_at" = now()
-            WHERE "id" = %(id)s
-            """,
-            {"id": node_id, "label": label},
-        )
-
-
-class MoveError(Exception):
-    """A move the tree cannot take; the message is shown to the user."""
-
-
-async def _move(conn: Conn, node_id: UUID, target: UUID | None) -> None:
-    """Give `node_id` a new parent (None: the top level), refusing cycles.
-
-    After an earlier query of the request, `conn.transaction()` is a savepoint in the
-    request's transaction; the routes commit explicitly, so a change is durable before the
-    SSE answer (which may reach the browser before the connection returns to the pool).
-    """
-    if target == node_id:
-        raise MoveError(f"A {NOUN} cannot be its own parent.")
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%(lock)s))", {"lock": MOVE_LOCK})
-        if target is not None:
-            cur = await conn.execute(
-                f"""{_SUBTREE}
-                SELECT EXISTS (SELECT 1 FROM sub WHERE "id" = %(target)s) AS "inside",
-                       EXISTS (
-                           SELECT 1
-                           FROM "folders"
-                           WHERE "id" = %(target)s
-                       ) AS "exists"
-                """,
-                {"id": node_id, "target": target},
-            )
-            row = await cur.fetchone()
-            assert row is not None
-            if not row["exists"]:
-                raise MoveError(f"That {NOUN} no longer exists.")
-            if row["inside"]:
-                raise MoveError(f"A {NOUN} cannot move inside its own subtree.")
-        cur = await conn.execute(
-            """
-            UPDATE "folders"
-            SET "parent" = %(target)s, "updated_at" = now()
-            WHERE "id" = %(id)s
-            """,
-            {"id": node_id, "target": target},
-        )
-        if cur.rowcount != 1:
-            raise MoveError(f"That {NOUN} no longer exists.")
-
-
-async def _delete_subtree(conn: Conn, node_id: UUID) -> tuple[str, int] | None:
-    """Delete a node and everything below it; its label and how many rows went, or None."""
-    async with conn.transaction():
-        cur = await conn.execute(
-            f"""{_SUBTREE}
-            DELETE FROM "folders" AS t
-            USING (SELECT DISTINCT "id" FROM sub) AS doomed
-            WHERE t."id" = doomed."id"
-            RETURNING t."id", t."name" AS "label"
-            """,
-            {"id": node_id},
-        )
-        rows = await cur.fetchall()
-    label = next((r["label"] for r in rows if r["id"] == node_id), None)
-    return None if not rows else (_label(label), len(rows))
-
-
-async def _level(
-    conn: Conn, parent: UUID | None, depth: int, *, after: UUID | None = None,
-    through: UUID | None = None,
-) -> Level:
-    limit = PAGE_SIZE
-    if through is not None:  # a deep link: show the level at least down to that node
-        limit = max(limit, await _position(conn, parent, through) + 1)
-    rows = await _level_rows(conn, parent, after=after, limit=limit)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Level(
-        key=str(parent) if parent else "root",
-        depth=depth,
-        nodes=rows,
-        more_after=str(rows[-1]["id"]) if more else None,
-    )
-
-
-async def _tree(
-    conn: Conn, open_ids: list[UUID], target: UUID | None = None, path: list[UUID] | None = None
-) -> Tree:
-    """The tree with these nodes open, showing `target` (see app/core/tree.py)."""
-    return await build_tree(partial(_level, conn), open_ids, target, path)
+# The queries of this tree (app/core/tree.py): siblings sort by label, then id.
+TREE = TreeTable(
+    table="folders",
+    parent=PARENT,
+    label=LABEL,
+    noun=NOUN,
+    page_size=PAGE_SIZE,
+)
 
 
 # The detail pane: empty, one node, or the create form.
@@ -327,10 +95,10 @@ async def _show(
     return {
         "pane": "show",
         "record": record,
-        "ancestors": await _ancestors(conn, record["id"]),
-        "descendants": await _descendant_count(conn, record["id"]),
-        "move": None if move is None else move[:MOVE_CHOICES],  # once asked for
-        "move_more": move is not None and len(move) > MOVE_CHOICES,
+        "ancestors": await TREE.ancestors(conn, record["id"]),
+        "descendants": await TREE.descendant_count(conn, record["id"]),
+        "move": None if move is None else move[:TREE.move_limit],  # once asked for
+        "move_more": move is not None and len(move) > TREE.move_limit,
         "move_error": move_error,
     }
 
@@ -341,9 +109,11 @@ async def _form(
     errors: dict[str, str] | None = None,
     parent: Row | None = None,
 ) -> dict[str, Any]:
+    ancestors = [*await TREE.ancestors(conn, parent["id"]), _node(parent)] if parent else []
     return {
         "pane": "form",
         "parent": parent,
+        "ancestors": ancestors,  # the path to the new node (none at the top level)
         "input": values,  # not "values": Jinja would find dict.values first
         "errors": errors or {},
     }
@@ -361,13 +131,8 @@ def _node_url(node_id: Any) -> str:
     return f"{PATH}/{node_id}"
 
 
-def _label(value: Any) -> str:
-    """How a node's label reads in titles and messages (it may be empty)."""
-    return "Untitled" if value is None or value == "" else str(value)
-
-
 def _title(record: Row | None) -> str:
-    return f"{_label(record[LABEL])} · {TITLE}" if record else TITLE
+    return f"{label_text(record[LABEL])} · {TITLE}" if record else TITLE
 
 
 def _tree_events(tree: Tree, selected_id: str) -> list[Any]:
@@ -401,8 +166,8 @@ async def _respond(
         ]
     else:
         target = record["id"] if record else None
-        path = [a["id"] for a in await _ancestors(conn, target)] if target else []
-        tree = await _tree(conn, list(open_ids), target, path)
+        path = [a["id"] for a in await TREE.ancestors(conn, target)] if target else []
+        tree = await TREE.tree(conn, list(open_ids), target, path)
         if not is_datastar(request):
             return page(
                 request, f"{SCREEN}/page.html", screen=SCREEN, title=title,
@@ -451,8 +216,6 @@ async def new(request: Request, conn: Conn, since: Since, parent: str = "") -> R
     values = folder_store.new_values()
     values[PARENT] = str(parent_record["id"]) if parent_record else ""
     detail = await _form(conn, values, parent=parent_record)
-    if parent_record:
-        detail["ancestors"] = [*await _ancestors(conn, parent_record["id"]), _node(parent_record)]
     url = f"{PATH}/new?parent={parent_record['id']}" if parent_record else f"{PATH}/new"
     return await _respond(
         request, conn, detail=detail, record=parent_record, url=url,
@@ -483,8 +246,8 @@ async def children(
     if parent is not None:
         if await folder_store.get(conn, parent) is None:
             return _gone(parent)
-        depth = len(await _ancestors(conn, parent)) + 2
-    level = await _level(conn, parent, depth, after=after_id)
+        depth = len(await TREE.ancestors(conn, parent)) + 2
+    level = await TREE.level(conn, parent, depth, after=after_id)
     if after_id is None:  # first open: the whole group, marked loaded
         html = render(f"{SCREEN}/_group.html", level=level, open=True, selected_id="")
         return sse([patch(html)])
@@ -513,7 +276,7 @@ async def move_form(
 ) -> Response:
     """The detail pane with the move form open (the choices are fetched only now)."""
     record = await get_or_404(folder_store.get, conn, node_id)
-    detail = await _show(conn, record, move=await _move_choices(conn, record["id"]))
+    detail = await _show(conn, record, move=await TREE.move_choices(conn, record["id"]))
     return await _respond(
         request, conn, detail=detail, record=record, url=_node_url(record["id"]),
         title=_title(record), since=since,
@@ -552,7 +315,7 @@ async def _changed(conn: Conn, record: Row, open_ids: list[UUID], message: str) 
     detail = await _show(conn, record)
     path = [a["id"] for a in detail["ancestors"]]
     selected_id = str(record["id"])
-    tree = await _tree(conn, open_ids, record["id"], path)
+    tree = await TREE.tree(conn, open_ids, record["id"], path)
     return sse([
         *_tree_events(tree, selected_id),
         patch(render(f"{SCREEN}/_detail.html", detail=detail)),
@@ -585,8 +348,6 @@ async def create(request: Request, conn: Conn, opened: OpenIds = "") -> Response
             keep = requested_open(opened) + ([parent_id] if parent_id else [])
             return await _changed(conn, record, keep, f"{NOUN.capitalize()} created.")
     detail = await _form(conn, values, errors, parent=parent_record)
-    if parent_record:
-        detail["ancestors"] = [*await _ancestors(conn, parent_record["id"]), _node(parent_record)]
     return sse([patch(render(f"{SCREEN}/_detail.html", detail=detail))])
 
 
@@ -605,7 +366,7 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
     try:
         # Only the label changes: validate that one field as the store's model would.
         Form.__pydantic_validator__.validate_assignment(data, LABEL_ATTR, draft)
-        await _rename(conn, record["id"], getattr(data, LABEL_ATTR))
+        await TREE.rename(conn, record["id"], getattr(data, LABEL_ATTR))
         await conn.commit()
     except ValidationError as exc:
         # A blank label fails as "missing" (blank means no value): say it as the form does.
@@ -627,7 +388,7 @@ async def rename(request: Request, conn: Conn, node_id: str) -> Response:
         patch(render(f"{SCREEN}/_detail.html", detail=await _show(conn, record))),
         patch_signals({"_selectedId": str(record["id"])}),
         push_url(_node_url(record["id"]), _title(record)),
-        toast(f"Renamed to {_label(record[LABEL])}."),
+        toast(f"Renamed to {label_text(record[LABEL])}."),
     ])
 
 
@@ -642,10 +403,10 @@ async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "")
     try:
         if parent and target is None:
             raise MoveError(f"That {NOUN} no longer exists.")
-        await _move(conn, record["id"], target)
+        await TREE.move(conn, record["id"], target)
         await conn.commit()
     except MoveError as exc:
-        detail = await _show(conn, record, move=await _move_choices(conn, record["id"]),
+        detail = await _show(conn, record, move=await TREE.move_choices(conn, record["id"]),
                              move_error=str(exc))
         return sse([
             patch(render(f"{SCREEN}/_detail.html", detail=detail)),
@@ -657,7 +418,7 @@ async def move(conn: Conn, node_id: str, parent: str = "", opened: OpenIds = "")
     assert record is not None
     keep = requested_open(opened) + ([target] if target else [])
     where = "the top level" if target is None else "its new parent"
-    return await _changed(conn, record, keep, f"Moved {_label(record[LABEL])} to {where}.")
+    return await _changed(conn, record, keep, f"Moved {label_text(record[LABEL])} to {where}.")
 
 
 @router.delete(f"{PATH}/{{node_id}}", dependencies=[Depends(require_datastar)])
@@ -665,7 +426,7 @@ async def delete(conn: Conn, node_id: str, opened: OpenIds = "") -> Response:
     """Delete a node with its whole subtree (the confirmation dialog said how many)."""
     record_id = parse_id(node_id)
     try:
-        deleted = await _delete_subtree(conn, record_id) if record_id else None
+        deleted = await TREE.delete_subtree(conn, record_id) if record_id else None
         await conn.commit()
     except IntegrityError:
         return sse([toast(
@@ -675,7 +436,7 @@ async def delete(conn: Conn, node_id: str, opened: OpenIds = "") -> Response:
     if deleted is None:
         return _gone(record_id)
     label, n = deleted
-    tree = await _tree(conn, requested_open(opened))
+    tree = await TREE.tree(conn, requested_open(opened))
     also = f" and {n - 1} below it" if n > 1 else ""
     return sse([
         *_tree_events(tree, ""),
@@ -692,30 +453,6 @@ def _stream_key(request: Request) -> str:
     """One group for every page: nothing in the URL changes which nodes a page may show
     (which levels are open is the page's own chrome, and changes without a request)."""
     return ""
-
-
-async def _placements(conn: AsyncConnection[Any], ids: list[UUID]) -> list[Row]:
-    """Each node of `ids` as the tree shows it, with the sibling it now follows (`after`,
-    None: first of its level), in tree order within each level."""
-    cur = await conn.execute(
-        f"""
-        SELECT {_NODE_COLUMNS},
-            (SELECT p."id"
-             FROM "folders" AS p
-             WHERE (p."parent"
-                    = t."parent"
-                    OR (p."parent" IS NULL
-                        AND t."parent" IS NULL))
-               AND (COALESCE(p."name"::text, ''), p."id") < {_SORT_KEY}
-             ORDER BY COALESCE(p."name"::text, '') DESC, p."id" DESC
-             LIMIT 1) AS "after"
-        FROM "folders" AS t
-        WHERE t."id" = ANY(%(ids)s)
-        ORDER BY {_SORT_KEY}
-        """,
-        {"ids": ids},
-    )
-    return await cur.fetchall()
 
 
 class LiveTree:
@@ -740,34 +477,33 @@ class LiveTree:
         if changes.reset or len(changes.kinds) > LIVE_MAX_CHANGES:
             return await self.render_all(conn, key)
         deleted = [i for i, kind in changes.kinds.items() if kind is Kind.DELETED]
-        placed = await _placements(
+        placed = await TREE.placements(
             conn, [i for i, kind in changes.kinds.items() if kind is not Kind.DELETED]
         )
         parent_ids = {r["parent"] for r in placed if r["parent"] is not None}
-        parents = await _placements(conn, sorted(parent_ids - {r["id"] for r in placed}))
+        parents = await TREE.placements(conn, sorted(parent_ids - {r["id"] for r in placed}))
         depth: dict[UUID, int] = {}
         for node in [*parents, *placed]:
-            depth[node["id"]] = len(await _ancestors(conn, node["id"])) + 1
+            depth[node["id"]] = len(await TREE.ancestors(conn, node["id"])) + 1
         events = []
         if deleted:
-            events.append(stream_events.remove_elements(
-                ", ".join(f"#{SCREEN_ID}-node-{i}" for i in sorted(deleted))
-            ))
+            selector = ", ".join(f"#{SCREEN_ID}-node-{i}" for i in sorted(deleted))
+            events.append(patch("", selector=selector, mode="remove"))
         if placed or parents:
             html = render(
                 f"{SCREEN}/_place.html", placed=placed, parents=parents, depth=depth,
                 selected_id="",
             )
-            events.append(stream_events.patch_elements(
+            events.append(patch(
                 html, selector=f"#{SCREEN_ID}-live-box", mode="append"
             ))
-            events.append(stream_events.execute_script(place_script(SCREEN_ID)))
+            events.append(execute_script(place_script(SCREEN_ID)))
         for node in [*parents, *placed]:
             # The row (label, toggle), unless the page is renaming that node inline.
             html = render(
                 f"{SCREEN}/_row.html", n=node, depth=depth[node["id"]], selected_id=""
             )
-            events.append(stream_events.patch_elements(
+            events.append(patch(
                 html, selector=f"#{SCREEN_ID}-row-{node['id']}:not(:has(form))"
             ))
         events += await _detail_patches(conn, changes, [r["id"] for r in parents])
@@ -776,9 +512,9 @@ class LiveTree:
     async def render_all(self, conn: AsyncConnection[Any], key: str) -> list[str]:
         """The tree panel with its top level; open nodes load their levels again (each
         group whose node is open on the page but not loaded fetches itself)."""
-        tree = await _tree(conn, [])
+        tree = await TREE.tree(conn, [])
         html = render(f"{SCREEN}/_tree.html", tree=tree, selected_id="")
-        return [stream_events.patch_elements(html, mode="replace")]
+        return [patch(html, mode="replace")]
 
 
 async def _detail_patches(
@@ -797,7 +533,7 @@ async def _detail_patches(
         else:
             html = render(f"{SCREEN}/_gone.html", record_id=record_id)
         selector = f"#{SCREEN_ID}-show[data-record='{record_id}']:not(:has(#{SCREEN_ID}-move))"
-        events.append(stream_events.patch_elements(html, selector=selector))
+        events.append(patch(html, selector=selector))
     return events
 
 

@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from datastar_py.fastapi import ServerSentEventGenerator as SSE
 from datastar_py.sse import DatastarEvent
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from psycopg import IntegrityError
-from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from app.core.forms import field_errors, parse_id
+from app.core.wizard import Drafts
 from app.db import Conn
 from app.stores import company as company_store
 from app.stores import signup as signup_store
@@ -34,11 +33,11 @@ from app.web import (
     client_signals,
     is_datastar,
     is_mounted,
-    js_string,
     page,
     patch,
     patch_signals,
     push_url,
+    replace_url,
     require_datastar,
     screen_events,
     sse,
@@ -76,86 +75,15 @@ REVIEW = True
 LAST = len(STEPS) + 1 if REVIEW else len(STEPS)
 
 
-# Drafts: parameterised SQL over the shared drafts table, always scoped to this screen.
-
-_COLUMNS = '"id", "step", "data", "updated_at"'
-
-
-async def _expire(conn: Conn) -> None:
-    """Delete this screen's abandoned drafts (untouched for EXPIRE_DAYS). Every handler
-    starts with it, so an expired draft is never shown or saved into."""
-    await conn.execute(
-        """
-        DELETE FROM "wizard_drafts"
-        WHERE "screen" = %(screen)s AND "updated_at" < now() - make_interval(days => %(days)s)
-        """,
-        {"screen": SCREEN, "days": EXPIRE_DAYS},
-    )
-
-
-async def _load(conn: Conn, draft_id: UUID | None, *, lock: bool = False) -> Row | None:
-    """A draft of this screen; None when the id is malformed or unknown."""
-    if draft_id is None:
-        return None
-    cur = await conn.execute(
-        f"""
-        SELECT {_COLUMNS} FROM "wizard_drafts"
-        WHERE "id" = %(id)s AND "screen" = %(screen)s
-        {"FOR UPDATE" if lock else ""}
-        """,
-        {"id": draft_id, "screen": SCREEN},
-    )
-    return await cur.fetchone()
-
-
-async def _insert(conn: Conn, values: dict[str, Any], reached: int) -> Row:
-    cur = await conn.execute(
-        f"""
-        INSERT INTO "wizard_drafts" ("screen", "step", "data")
-        VALUES (%(screen)s, %(step)s, %(data)s)
-        RETURNING {_COLUMNS}
-        """,
-        {"screen": SCREEN, "step": reached, "data": Jsonb(values)},
-    )
-    row = await cur.fetchone()
-    assert row is not None
-    return row
-
-
-async def _update(conn: Conn, draft_id: UUID, values: dict[str, Any], reached: int) -> Row | None:
-    """Merge one step's values into the draft; `step` only ever moves forward."""
-    cur = await conn.execute(
-        f"""
-        UPDATE "wizard_drafts"
-        SET "data" = "data" || %(data)s, "step" = GREATEST("step", %(step)s), "updated_at" = now()
-        WHERE "id" = %(id)s AND "screen" = %(screen)s
-        RETURNING {_COLUMNS}
-        """,
-        {"id": draft_id, "screen": SCREEN, "step": reached, "data": Jsonb(values)},
-    )
-    return await cur.fetchone()
-
-
-async def _delete(conn: Conn, draft_id: UUID) -> bool:
-    cur = await conn.execute(
-        'DELETE FROM "wizard_drafts" WHERE "id" = %(id)s AND "screen" = %(screen)s',
-        {"id": draft_id, "screen": SCREEN},
-    )
-    return cur.rowcount == 1
+# Drafts: kept in the shared drafts table, scoped to this screen (app/core/wizard.py).
+DRAFTS = Drafts(
+    table="wizard_drafts", screen=SCREEN, label=LABEL, expire_days=EXPIRE_DAYS,
+    recent_limit=RECENT_LIMIT,
+)
 
 
 async def _recent(conn: Conn) -> list[Row]:
     """The drafts in progress, most recently touched first, as the list beside shows them."""
-    cur = await conn.execute(
-        """
-        SELECT "id", "step", "data" ->> %(label)s AS "label", "updated_at"
-        FROM "wizard_drafts"
-        WHERE "screen" = %(screen)s
-        ORDER BY "updated_at" DESC, "id" DESC
-        LIMIT %(limit)s
-        """,
-        {"screen": SCREEN, "label": LABEL, "limit": RECENT_LIMIT},
-    )
     return [
         {
             "id": str(row["id"]),
@@ -164,7 +92,7 @@ async def _recent(conn: Conn) -> list[Row]:
             "updated_at": row["updated_at"],
             "url": f"{PATH}/{row['id']}",
         }
-        for row in await cur.fetchall()
+        for row in await DRAFTS.recent(conn)
     ]
 
 
@@ -337,11 +265,6 @@ def _gone() -> dict[str, Any]:
 # Responses.
 
 
-def _replace_url(url: str) -> DatastarEvent:
-    """Point the current history entry at `url` without adding one."""
-    return SSE.execute_script(f"history.replaceState(history.state, '', {js_string(url)});")
-
-
 def _title(card: dict[str, Any]) -> str:
     return f"{card['heading']} · {TITLE}"
 
@@ -406,7 +329,7 @@ def _number(raw: str) -> int | None:
 async def start(request: Request, conn: Conn, created: str = "") -> Response:
     """Step 1 of a new draft (none is stored before step 1 is valid), or, with
     ?created=<id>, the confirmation for a record this wizard just created."""
-    await _expire(conn)
+    await DRAFTS.expire(conn)
     record_id = parse_id(created) if created else None
     record = await signup_store.get(conn, record_id) if record_id is not None else None
     if record is not None:
@@ -418,8 +341,8 @@ async def start(request: Request, conn: Conn, created: str = "") -> Response:
 async def resume(request: Request, conn: Conn, draft_id: str, step: str = "") -> Response:
     """A draft at the step in the URL; a step not reached yet (or none) means the furthest
     one reached, and a full page load is redirected to that canonical URL."""
-    await _expire(conn)
-    draft = await _load(conn, parse_id(draft_id))
+    await DRAFTS.expire(conn)
+    draft = await DRAFTS.load(conn, parse_id(draft_id))
     if draft is None:
         return await _respond(request, conn, _gone(), url=None, status_code=404)
     reached = min(draft["step"], LAST)
@@ -448,11 +371,11 @@ async def _save(request: Request, conn: Conn, draft: Row | None, number: int) ->
     reached = min(number + 1, LAST)
     events: list[DatastarEvent] = []
     if draft is None:
-        draft = await _insert(conn, posted, reached)
+        draft = await DRAFTS.insert(conn, posted, reached)
         # The entry we are on becomes this draft's step 1, so "back" returns to it.
-        events.append(_replace_url(_url(draft, 1)))
+        events.append(replace_url(_url(draft, 1)))
     else:
-        draft = await _update(conn, draft["id"], posted, reached)
+        draft = await DRAFTS.update(conn, draft["id"], posted, reached)
         if draft is None:
             return await _lost(conn)
     if number == len(STEPS) and not REVIEW:
@@ -464,14 +387,14 @@ async def _save(request: Request, conn: Conn, draft: Row | None, number: int) ->
 @router.post(PATH, dependencies=[Depends(require_datastar)])
 async def save_first(request: Request, conn: Conn) -> Response:
     """Step 1 of a new draft: the draft is created once step 1 is valid."""
-    await _expire(conn)
+    await DRAFTS.expire(conn)
     return await _save(request, conn, None, 1)
 
 
 @router.post(f"{PATH}/{{draft_id}}/steps/{{number}}", dependencies=[Depends(require_datastar)])
 async def save_step(request: Request, conn: Conn, draft_id: str, number: int) -> Response:
-    await _expire(conn)
-    draft = await _load(conn, parse_id(draft_id))
+    await DRAFTS.expire(conn)
+    draft = await DRAFTS.load(conn, parse_id(draft_id))
     if draft is None:
         return await _lost(conn)
     if not 1 <= number <= min(draft["step"], len(STEPS)):
@@ -486,7 +409,7 @@ async def _finish(conn: Conn, draft_id: UUID, events: list[DatastarEvent]) -> Re
     row is locked first, so a double submit creates one record, not two."""
     record_id: UUID | None = None
     async with conn.transaction():
-        draft = await _load(conn, draft_id, lock=True)
+        draft = await DRAFTS.load(conn, draft_id, lock=True)
         if draft is None:
             return await _lost(conn)
         data, errors = _check(_values(draft))
@@ -498,7 +421,7 @@ async def _finish(conn: Conn, draft_id: UUID, events: list[DatastarEvent]) -> Re
                 if not errors:
                     raise
             else:
-                await _delete(conn, draft["id"])
+                await DRAFTS.delete(conn, draft["id"])
     if record_id is not None:
         record = await signup_store.get(conn, record_id)
         assert record is not None
@@ -512,7 +435,7 @@ async def _finish(conn: Conn, draft_id: UUID, events: list[DatastarEvent]) -> Re
 
 @router.post(f"{PATH}/{{draft_id}}/submit", dependencies=[Depends(require_datastar)])
 async def submit(conn: Conn, draft_id: str) -> Response:
-    await _expire(conn)
+    await DRAFTS.expire(conn)
     draft_uuid = parse_id(draft_id)
     if draft_uuid is None:
         return await _lost(conn)
@@ -522,7 +445,7 @@ async def submit(conn: Conn, draft_id: str) -> Response:
 @router.delete(f"{PATH}/{{draft_id}}", dependencies=[Depends(require_datastar)])
 async def discard(conn: Conn, draft_id: str) -> Response:
     draft_uuid = parse_id(draft_id)
-    if draft_uuid is None or not await _delete(conn, draft_uuid):
+    if draft_uuid is None or not await DRAFTS.delete(conn, draft_uuid):
         return await _lost(conn)
     card = await _step_card(conn, None, 1)
     return sse([*await _changed(conn, card, PATH), toast("Draft discarded.")])
