@@ -120,7 +120,11 @@ def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[st
     pattern_check = blueprint.hook("check")  # the pattern's own rules (its pattern.py)
     if pattern_check is not None:
         for message in pattern_check(screen, store) or ():
-            error(path, message)
+            key, _, rest = message.partition(": ")   # "option: problem" points at the option
+            if rest and key in screen.option_locations:
+                error(f"{path}.{key}", rest, loc=screen.option_locations[key])
+            else:
+                error(path, message)
 
 
 def _between_options(screen: Screen, store: Store, blueprint: Blueprint, path: str,
