@@ -44,6 +44,10 @@ def check_spec(spec: Spec, registry: Registry) -> list[Diagnostic]:
                       f"'{store.name}'", "a renamed field's old name must be gone")
             if f.many and f.unique:
                 error(f"{path}.unique", "a many-ref cannot be unique", "remove 'unique'")
+            if f.type is FieldType.REF and f.required and f.store == store.name.snake:
+                error(f"{path}.required", f"a required ref to its own store: the first "
+                      f"'{store.name}' could never be saved (there is nothing to refer to yet)",
+                      "remove 'required' (a first, top-level record leaves it empty)")
     screen_names = [s.name.snake for s in spec.screens]
     for screen in spec.screens:
         _screen(spec, screen, registry, store_names, screen_names, error)

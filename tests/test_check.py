@@ -640,3 +640,23 @@ def test_pattern_hooks_refuse_what_the_app_cannot_serve(write_spec, screen, expe
     assert found(diagnostics) == expected
     if good is not None:
         assert check(write_spec, builtin_registry(), HOOK_STORES + good) == []
+
+
+def test_a_required_ref_to_its_own_store_is_refused_at_the_key(write_spec):
+    """Found by the zoo (seed 20261208, spec 0): no first row can ever be inserted."""
+    diagnostics = check(write_spec, builtin_registry(), """\
+        dsgen: 1
+        app: {name: selfref}
+        stores:
+          node:
+            fields:
+              title: string
+              up: {type: ref, store: node, required: true}
+              other: {type: ref, store: node}
+        screens:
+          nodes: {pattern: master-detail, store: node}
+        """)
+    assert found(diagnostics) == [
+        (7, 46, "stores.node.fields.up.required", "a required ref to its own store: the first "
+         "'node' could never be saved (there is nothing to refer to yet)",
+         "remove 'required' (a first, top-level record leaves it empty)")]
