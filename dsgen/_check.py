@@ -6,7 +6,9 @@ from typing import Any
 
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, Location
-from dsgen._load import IMPLICIT_FIELDS, SCREEN_CORE_KEYS, _kind, bad_char, one_of, suggest
+from dsgen._load_screens import SCREEN_CORE_KEYS
+from dsgen._load_stores import IMPLICIT_FIELDS
+from dsgen._load_yaml import _kind, bad_char, one_of, suggest
 from dsgen._model import Auth, FieldType, Screen, Spec, Store
 from dsgen._names import IDENTIFIER
 

@@ -23,7 +23,7 @@ SPEC_FILE = "dsgen.yaml"
 
 def find_pattern(registry: Registry, pattern: str):
     """The pattern's blueprint — a usage error naming the patterns when there is none."""
-    from dsgen._load import suggest
+    from dsgen._load_yaml import suggest
 
     blueprint = registry.get(pattern)
     if blueprint is None:
@@ -334,7 +334,7 @@ def eject_blueprint(dest: Path, pattern: str, *, registry: Registry | None = Non
     """Copy a built-in blueprint's templates into the project's `.dsgen/blueprints/<id>/`,
     where each file overrides the built-in one of the same path. Returns the copied paths;
     files already there are left alone (they are the user's)."""
-    from dsgen._load import suggest
+    from dsgen._load_yaml import suggest
     from dsgen._render import OVERRIDE_DIR
 
     registry = registry or builtin_registry()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from dsgen._blueprints import Option, Registry
-from dsgen._load import APP_KEYS, FIELD_KEYS, INDEX_KEYS, STORE_KEYS
+from dsgen._load import APP_KEYS
+from dsgen._load_stores import FIELD_KEYS, INDEX_KEYS, STORE_KEYS
 from dsgen._model import Auth, Backend, FieldType
 
 _IDENT = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}

@@ -7,7 +7,7 @@ from typing import Any
 
 from dsgen import _fields
 from dsgen._fields import TypeInfo, type_info
-from dsgen._load import IMPLICIT_FIELDS
+from dsgen._load_stores import IMPLICIT_FIELDS
 from dsgen._model import NOW, Field, FieldType, Screen, Spec, Store
 from dsgen._names import Name
 from dsgen.db.postgres.state import link_columns, link_table

@@ -16,7 +16,13 @@ import pytest
 
 from dsgen._errors import DsgenError
 from dsgen._load import parse_spec
-from dsgen._migrate import (
+from dsgen._model import App, Backend, Spec
+from dsgen.db.errors import DestructiveMigrationError, MigrationError, MigrationRefusedError
+from dsgen.db.postgres import plan_migration
+from dsgen.db.postgres.ddl import check_sql
+from dsgen.db.postgres.diff import diff_states, is_widening
+from dsgen.db.postgres.history import read_revision
+from dsgen.db.postgres.ops import (
     AddColumn,
     AddConstraint,
     AlterColumnDefault,
@@ -24,29 +30,18 @@ from dsgen._migrate import (
     AlterColumnType,
     CreateIndex,
     CreateTable,
-    DestructiveMigrationError,
     DropColumn,
     DropTable,
-    MigrationError,
-    MigrationRefusedError,
     RenameColumn,
     RenameConstraint,
     RenameIndex,
     RenameTable,
-    check_sql,
-    diff_states,
-    empty_state,
-    identifier,
-    is_widening,
-    plan_migration,
-    py_str,
-    read_revision,
-    render_state,
-    schema_state,
-    spec_renames,
     summarize,
 )
-from dsgen._model import App, Backend, Spec
+from dsgen.db.postgres.pysrc import py_str
+from dsgen.db.postgres.revision import render_state
+from dsgen.db.postgres.state import empty_state, schema_state, spec_renames
+from dsgen.db.quote import identifier
 from tests._support import TreeSnapshot
 
 

@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 
 from dsgen._load import parse_spec
-from dsgen._migrate import (
+from dsgen._model import Spec
+from dsgen.db.postgres import plan_migration
+from dsgen.db.postgres.ddl import exclude_sql
+from dsgen.db.postgres.diff import diff_states
+from dsgen.db.postgres.ops import (
     AddConstraint,
     CreateExtension,
     CreateTable,
@@ -21,15 +25,9 @@ from dsgen._migrate import (
     DropExtension,
     RenameColumn,
     RenameConstraint,
-    diff_states,
-    empty_state,
-    exclude_sql,
-    plan_migration,
-    schema_state,
-    spec_renames,
     summarize,
 )
-from dsgen._model import Spec
+from dsgen.db.postgres.state import empty_state, schema_state, spec_renames
 from tests.test_migrate import Project, _ruff, database, pg_server  # noqa: F401 (fixtures)
 
 

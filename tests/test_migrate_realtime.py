@@ -6,22 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from dsgen._migrate import (
+from dsgen.db.errors import MigrationError
+from dsgen.db.postgres import plan_migration
+from dsgen.db.postgres.history import read_revision
+from dsgen.db.postgres.ops import render_down, render_up, summarize
+from dsgen.db.postgres.realtime import (
     REALTIME_LOG,
     CreateRealtimeLog,
     DisableRealtime,
     DropRealtimeLog,
     EnableRealtime,
-    MigrationError,
-    _realtime_state,
-    plan_migration,
-    read_revision,
     realtime_ops,
-    render_down,
-    render_up,
-    schema_state,
-    summarize,
 )
+from dsgen.db.postgres.realtime import realtime_state as _realtime_state
+from dsgen.db.postgres.state import schema_state
 from tests.test_migrate import (  # noqa: F401 (fixtures)
     Project,
     _ruff,

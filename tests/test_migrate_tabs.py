@@ -9,16 +9,12 @@ import pytest
 
 from dsgen._blueprints import builtin_registry
 from dsgen._load import parse_spec
-from dsgen._migrate import (
-    CreateTable,
-    DestructiveMigrationError,
-    MigrationError,
-    diff_states,
-    empty_state,
-    render_revision,
-    schema_state,
-)
 from dsgen._model import Spec
+from dsgen.db.errors import DestructiveMigrationError, MigrationError
+from dsgen.db.postgres.diff import diff_states
+from dsgen.db.postgres.ops import CreateTable
+from dsgen.db.postgres.revision import render_revision
+from dsgen.db.postgres.state import empty_state, schema_state
 
 STORES = """\
 stores:

@@ -8,15 +8,12 @@ import pytest
 
 from dsgen._blueprints import BUILTIN_DIR, builtin_registry
 from dsgen._load import parse_spec
-from dsgen._migrate import (
-    CreateTable,
-    DestructiveMigrationError,
-    MigrationError,
-    diff_states,
-    plan_migration,
-    schema_state,
-)
 from dsgen._model import Spec
+from dsgen.db.errors import DestructiveMigrationError, MigrationError
+from dsgen.db.postgres import plan_migration
+from dsgen.db.postgres.diff import diff_states
+from dsgen.db.postgres.ops import CreateTable
+from dsgen.db.postgres.state import schema_state
 from tests.test_migrate import Project, _ruff, database, pg_server  # noqa: F401 (fixtures)
 
 STORES = """\

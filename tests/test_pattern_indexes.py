@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsgen._migrate import diff_states, plan_migration, schema_state, spec_renames, summarize
 from dsgen._pattern_indexes import pattern_indexes
+from dsgen.db.postgres import plan_migration
+from dsgen.db.postgres.diff import diff_states
+from dsgen.db.postgres.ops import summarize
+from dsgen.db.postgres.state import schema_state, spec_renames
 
 ROOT = Path(__file__).resolve().parents[1]
 

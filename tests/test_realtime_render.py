@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dsgen._blueprints import BUILTIN_DIR, builtin_registry
-from dsgen._migrate import plan_migration
 from dsgen._project import prepare_spec, render_project
+from dsgen.db.postgres import plan_migration
 
 CRM = BUILTIN_DIR / "master-detail" / "examples" / "crm.yml"
 RUNTIME = {
