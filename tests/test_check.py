@@ -660,3 +660,32 @@ def test_a_required_ref_to_its_own_store_is_refused_at_the_key(write_spec):
         (7, 46, "stores.node.fields.up.required", "a required ref to its own store: the first "
          "'node' could never be saved (there is nothing to refer to yet)",
          "remove 'required' (a first, top-level record leaves it empty)")]
+
+
+def test_a_circle_of_required_refs_is_refused_at_each_of_its_keys(write_spec):
+    """Found by the zoo (seed 20261209, spec 7): the sample factory recursed for ever, and the
+    app could never save a first row of either store."""
+    diagnostics = check(write_spec, builtin_registry(), """\
+        dsgen: 1
+        app: {name: circle}
+        stores:
+          room:
+            fields:
+              title: string
+              keeper: {type: ref, store: guest, required: true}
+          guest:
+            fields:
+              name: string
+              room: {type: ref, store: room, required: true}
+              friend: {type: ref, store: room}
+          other:
+            fields:
+              room: {type: ref, store: room, required: true}
+        screens:
+          rooms: {pattern: master-detail, store: room}
+        """)
+    assert [(d.path, d.message) for d in diagnostics] == [
+        ("stores.room.fields.keeper.required", "required refs go round in a circle (room -> "
+         "guest -> room): none of these rows could be saved first"),
+        ("stores.guest.fields.room.required", "required refs go round in a circle (guest -> "
+         "room -> guest): none of these rows could be saved first")]

@@ -104,6 +104,9 @@ _SEQUENCED = (*_TEXTLIKE, *_NUMBERS, FieldType.DATE, FieldType.DATETIME, FieldTy
 # keep finding), the CI sample avoids them so that a red build means a new regression. Each
 # has a spec under tests/zoo/found/; closing a defect = deleting its entry here.
 OPEN_DEFECTS = frozenset({
+    "long_names",    # statements are fitted at render time (dsgen/_pyformat.py), but a SQL
+                     # string literal naming two long columns cannot be split by a formatter
+                     # (gantt _COLUMNS and its move UPDATE: found/long_sql_names.yml)
     "text_labels",   # a store without a text field is labelled by an enum/uuid/number field:
                      # the tests type free text into it (CheckViolation, invalid uuid)
     "tiny_pages",    # int options at their minimum (page_size 1): the tree's tests are fixed
@@ -130,6 +133,8 @@ class _Gen:
             pools.append(PY_KEYWORDS)
         base = d.choice(d.choice(pools))
         roll = d.int(0, 9)
+        if roll == 0 and "long_names" in self.avoid:
+            roll = 1
         if roll == 0:   # long: near PostgreSQL's 63-byte identifier limit once pluralised
             base = "_".join([base, *(d.choice(_WORDS) for _ in range(d.int(3, 8)))])[:58]
             base = base.rstrip("_")
