@@ -48,6 +48,8 @@ class Option:
     default: Any = None
     field_types: tuple[str, ...] = ()   # for field/fields: allowed field types
     same_store: bool = False            # for field: a ref back to the screen's own store
+    places: bool = False                # for field: the server places its values (a card's
+                                        # position); no form shows it as an input
     many: bool | None = None            # for field: ref must (not) be many
     min: int | None = None              # for int; for fields: the fewest names
     items: tuple[Option, ...] = ()      # for list: the keys of each item
@@ -58,6 +60,18 @@ class Option:
     distinct: bool = False              # for fields in a list's items: in one item only
     covers_required: str | None = None  # for list: this key's fields, over all the items,
                                         # include every field a form must ask for
+
+    def pick(self, value: Any, fields: list[tuple[str, str]]) -> list[str]:
+        """The field names a `fields` option's value stands for, given the store's fields
+        as (name, type) in order: `all` and `{first: N}` take the fields of the option's
+        field types; a list names them itself. The one reading of the value, for the
+        checks and the render alike."""
+        if value == "all" or isinstance(value, dict) and "first" in value:
+            names = [n for n, t in fields if not self.field_types or t in self.field_types]
+            return names if value == "all" else names[: int(value["first"])]
+        if isinstance(value, list):
+            return [n for n in value if isinstance(n, str)]
+        return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +145,7 @@ def _option(name: str, raw: dict, where: Path) -> Option:
         same_store=bool(raw.get("same_store")), many=raw.get("many"), min=raw.get("min"),
         items=items, differs_from=raw.get("differs_from"), within=raw.get("within"),
         stored=bool(raw.get("stored")), distinct=bool(raw.get("distinct")),
-        covers_required=raw.get("covers_required"),
+        covers_required=raw.get("covers_required"), places=bool(raw.get("places")),
     )
 
 

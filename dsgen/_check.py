@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dsgen import _planned as planned
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, Location
 from dsgen._load_screens import SCREEN_CORE_KEYS
@@ -11,6 +12,7 @@ from dsgen._load_stores import IMPLICIT_FIELDS
 from dsgen._load_yaml import _kind, bad_char, one_of, suggest
 from dsgen._model import Auth, FieldType, Screen, Spec, Store
 from dsgen._names import IDENTIFIER
+from dsgen.db import not_built
 
 # Paths the generated app serves itself; a screen may not take them.
 RESERVED_ROUTES = {"static", "api", "test", "health", "docs", "redoc", "openapi", "login",
@@ -27,10 +29,15 @@ def check_spec(spec: Spec, registry: Registry) -> list[Diagnostic]:
     store_names = [s.name.snake for s in spec.stores]
     _unique_names(spec, error)
     if spec.app.auth is not Auth.NONE:
-        error("app.auth", f"auth '{spec.app.auth.value}' is not available in this version of "
-              "dsgen yet", "use 'auth: none' for now")
+        error("app.auth", planned.refusal(f"auth '{spec.app.auth.value}'"),
+              "use 'auth: none' for now: sign-in, owned rows and role-gated screens are "
+              "planned")
+    backend = spec.app.backend.value
+    if not_built(backend) is not None:      # one error, not one per blueprint as well
+        error("app.backend", planned.refusal(f"the backend '{backend}'"),
+              f"use 'backend: postgres' for now: {not_built(backend)}")
     for blueprint in registry.project:
-        if spec.app.backend.value not in blueprint.backends:
+        if spec.app.backend.value not in blueprint.backends and not_built(backend) is None:
             error("app.backend", f"the project blueprint '{blueprint.id}' does not support the "
                   f"'{spec.app.backend.value}' backend yet",
                   f"supported: {', '.join(blueprint.backends)}")
@@ -121,10 +128,15 @@ def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[st
     blueprint = registry.get(screen.pattern)
     if blueprint is None:
         ids = sorted(b.id for b in registry.patterns)
-        error(f"{path}.pattern", f"unknown pattern '{screen.pattern}'",
-              suggest(screen.pattern, ids) or "see 'dsgen blueprints list'")
+        if screen.pattern in planned.PATTERNS:
+            error(f"{path}.pattern", planned.refusal(f"the pattern '{screen.pattern}'"),
+                  f"this version builds {', '.join(ids)} (see 'dsgen blueprints list')")
+        else:
+            error(f"{path}.pattern", f"unknown pattern '{screen.pattern}'",
+                  suggest(screen.pattern, ids) or "see 'dsgen blueprints list'")
         return
-    if spec.app.backend.value not in blueprint.backends:
+    if spec.app.backend.value not in blueprint.backends and \
+            not_built(spec.app.backend.value) is None:
         error(f"{path}.pattern", f"pattern '{blueprint.id}' does not support the "
               f"'{spec.app.backend.value}' backend yet",
               f"supported: {', '.join(blueprint.backends)}")
@@ -200,18 +212,9 @@ def _between_options(screen: Screen, store: Store, blueprint: Blueprint, path: s
 
 
 def _field_names(store: Store, opt: Option, value: Any) -> list[str]:
-    """The fields a `fields` option names once its default is applied (as build_plan
-    resolves it: `all`, `{first: N}` or a list)."""
-    candidates = [f.name.snake for f in store.fields
-                  if not opt.field_types or f.type.value in opt.field_types]
-    if value == "all":
-        return candidates
-    if isinstance(value, dict) and "first" in value:
-        return candidates[: int(value["first"])]
-    if isinstance(value, list):
-        return [n for n in value if isinstance(n, str) and (store.field(n) or
-                                                             n in IMPLICIT_FIELDS)]
-    return []
+    """The known fields a `fields` option names once its default is applied."""
+    names = opt.pick(value, [(f.name.snake, f.type.value) for f in store.fields])
+    return [n for n in names if store.field(n) or n in IMPLICIT_FIELDS]
 
 
 def _option(spec: Spec, screen: Screen, store: Store | None, opt: Option, value: Any,

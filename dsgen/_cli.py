@@ -172,7 +172,7 @@ def add_pattern(
 def db(
     backend: Annotated[str | None, typer.Option("--backend", help="The database backend "
                                                 "(default: the spec's app.backend): postgres "
-                                                "(Alembic revisions); mongo is not available "
+                                                "(Alembic revisions); mongo is not supported "
                                                 "yet.")] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="The revision's "
                                                 "message (default: from its changes).")] = None,
@@ -213,7 +213,7 @@ def check(
     from dsgen._blueprints import builtin_registry
     from dsgen._project import prepare_spec
 
-    result = _run(lambda: prepare_spec(spec, builtin_registry()))
+    result = _run(lambda: prepare_spec(spec, builtin_registry(), admin=False))
     _console.err.print(f"[green]ok[/] {spec}: {len(result.stores)} store(s), "
                        f"{len(result.screens)} screen(s)")
 

@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
+from dsgen import _planned as planned
 from dsgen._errors import Diagnostic, Location, SpecError
 from dsgen._load_screens import SCREEN_CORE_KEYS, _screens, _signals
 from dsgen._load_stores import FIELD_KEYS, IMPLICIT_FIELDS, INDEX_KEYS, STORE_KEYS, _stores
@@ -171,7 +172,7 @@ def _app(reader: _Reader, root: CommentedMap) -> App | None:
     node, loc, path = reader.items(root, "app", "")
     if not reader.mapping(node, loc, path, "the app settings"):
         return None
-    reader.keys(node, APP_KEYS, path)
+    reader.keys(node, APP_KEYS, path, planned.APP_KEYS)
     name_value, name_loc, name_path = reader.items(node, "name", path)
     if name_value is None:
         reader.error(loc, f"{path}.name", "missing the app name",

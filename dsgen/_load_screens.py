@@ -10,8 +10,9 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from dsgen import _planned as planned
 from dsgen._errors import Location
-from dsgen._load_yaml import _kind, _nonfinite, _plain, _Reader
+from dsgen._load_yaml import _kind, _nonfinite, _plain, _Reader, bad_char
 from dsgen._model import Screen
 from dsgen._names import Name
 
@@ -60,20 +61,63 @@ def _screens(reader: _Reader, root: CommentedMap) -> tuple[Screen, ...]:
             else:
                 reader.error(sloc, spath, f"expected a store name, got {_kind(value)}")
         title = reader.string(body, "title", screen_path)
-        nav = reader.boolean(body, "nav", screen_path, True)
+        nav, nav_group = _nav(reader, body, screen_path)
         options: dict[str, Any] = {}
         option_locations: dict[str, Location] = {}
         for key in body:
             if key in SCREEN_CORE_KEYS:
+                continue
+            if isinstance(key, str) and key in planned.SCREEN_KEYS:
+                reader.error(reader.key_loc(body, key), f"{screen_path}.{key}",
+                             planned.refusal(f"the key '{key}'"), planned.SCREEN_KEYS[key])
                 continue
             value, oloc, opath = reader.items(body, key, screen_path)
             options[str(key)] = _plain(value)
             option_locations[str(key)] = reader.key_loc(body, key) or body_loc
             _record_nested(reader, value, opath)
         screens.append(Screen(name=Name(name), pattern=pattern, store=store, title=title,
-                              nav=nav, options=options, option_locations=option_locations,
-                              location=body_loc))
+                              nav=nav, nav_group=nav_group, options=options,
+                              option_locations=option_locations, location=body_loc))
     return tuple(screens)
+
+
+NAV_GROUP_DEPTH = 3   # groups around a screen: "A/B/C" (a menu deeper than that is a maze)
+NAV_GROUP_CHARS = 40  # one group's label
+# YAML 1.1 booleans that YAML 1.2 reads as text: `nav: no` means false, not a group "no".
+YAML11_BOOLEANS = frozenset({"yes", "no", "y", "n", "on", "off"})
+
+
+def _nav(reader: _Reader, body: CommentedMap, path: str) -> tuple[bool, tuple[str, ...]]:
+    """`nav: true|false`, or a group path `"Group/Sub"` (listed, inside those groups)."""
+    if "nav" not in body:
+        return True, ()
+    value, loc, full = reader.items(body, "nav", path)
+    if isinstance(value, bool):
+        return value, ()
+    if not isinstance(value, str):
+        reader.error(loc, full, f"expected true, false or a group path, got {_kind(value)}",
+                     'a group path puts the screen in a menu group: nav: "Sales/Pipelines"')
+        return True, ()
+    if value.strip().lower() in YAML11_BOOLEANS:
+        meant = "true" if value.strip().lower() in ("yes", "y", "on") else "false"
+        reader.error(loc, full, f"expected true, false or a group path, got {value!r}",
+                     f"write {meant} (a group path would name a menu group {value!r})")
+        return True, ()
+    parts = tuple(part.strip() for part in value.split("/"))
+    hint = 'write it like "Sales/Pipelines": group names separated by /'
+    if bad := bad_char(value, one_line=True):
+        reader.error(loc, full, f"the group path holds {bad}", hint)
+    elif not all(parts):
+        reader.error(loc, full, f"the group path {value!r} has an empty group name", hint)
+    elif len(parts) > NAV_GROUP_DEPTH:
+        reader.error(loc, full, f"the group path {value!r} nests {len(parts)} groups; at most "
+                     f"{NAV_GROUP_DEPTH}", "a flatter menu: merge or drop a level")
+    elif long := next((p for p in parts if len(p) > NAV_GROUP_CHARS), None):
+        reader.error(loc, full, f"the group name {long[:20]!r}… is longer than "
+                     f"{NAV_GROUP_CHARS} characters", "a short label fits the menu")
+    else:
+        return True, parts
+    return True, ()
 
 
 def _record_nested(reader: _Reader, value: Any, path: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from dsgen import _planned as planned
 from dsgen._errors import Location
 from dsgen._load_yaml import _kind, _nonfinite, _plain, _Reader, bad_char, one_of, suggest
 from dsgen._model import NOW, Field, FieldType, Index, Store
@@ -52,7 +53,7 @@ def _store(reader: _Reader, parent: CommentedMap, name: str, path: str) -> Store
     reader.locations[path] = loc
     if not reader.mapping(node, loc, path, f"store '{name}'"):
         return None
-    reader.keys(node, STORE_KEYS, path)
+    reader.keys(node, STORE_KEYS, path, planned.STORE_KEYS)
     fields_node, fields_loc, fields_path = reader.items(node, "fields", path)
     fields: list[Field] = []
     if fields_node is None:
@@ -84,7 +85,7 @@ def _field(reader: _Reader, parent: CommentedMap, name: Any, path: str) -> Field
         node = CommentedMap(type=node)
         type_loc = loc
     elif isinstance(node, dict):
-        reader.keys(node, FIELD_KEYS, path)
+        reader.keys(node, FIELD_KEYS, path, planned.FIELD_KEYS)
         if "type" not in node:
             reader.error(loc, f"{path}.type", "missing the field type",
                          f"add 'type: string' ({one_of(types)})")
@@ -95,6 +96,10 @@ def _field(reader: _Reader, parent: CommentedMap, name: Any, path: str) -> Field
                      "write 'name: string' or 'name: {type: string, required: true}'")
         return None
     raw_type = node["type"]
+    if isinstance(raw_type, str) and raw_type in planned.FIELD_TYPES:
+        reader.error(type_loc, f"{path}.type", planned.refusal(f"the field type '{raw_type}'"),
+                     planned.FIELD_TYPES[raw_type])
+        return None
     if raw_type not in types:
         reader.error(type_loc, f"{path}.type", f"unknown field type {_kind(raw_type)}, "
                      f"expected {one_of(types)}", suggest(str(raw_type), types))

@@ -27,6 +27,7 @@ from ruamel.yaml.events import (
 
 from dsgen._errors import Diagnostic, Location, SpecError
 from dsgen._names import IDENTIFIER
+from dsgen._planned import refusal
 
 # Bounds on what a spec file may make the loader build (hostile input, issue 13): nesting
 # deeper than any spec needs overflows recursive walks; aliases may add at most this many
@@ -137,12 +138,21 @@ class _Reader:
         self.error(loc, path, f"expected {what} (a mapping), got {_kind(value)}")
         return False
 
-    def keys(self, node: CommentedMap, allowed: tuple[str, ...], path: str) -> None:
+    def keys(self, node: CommentedMap, allowed: tuple[str, ...], path: str,
+             planned: dict[str, str] | None = None) -> None:
+        """Report every key not in `allowed`; a key of the contract this version does not
+        build yet (`planned`, from dsgen._planned) is refused as such, not as a typo."""
         for key in node:
-            if key not in allowed:
-                self.error(self.key_loc(node, key), f"{path}.{key}" if path else str(key),
-                           f"unknown key '{key}', expected {one_of(allowed)}",
-                           suggest(str(key), allowed))
+            if key in allowed:
+                continue
+            full = f"{path}.{key}" if path else str(key)
+            if planned and isinstance(key, str) and key in planned:
+                self.error(self.key_loc(node, key), full, refusal(f"the key '{key}'"),
+                           planned[key])
+                continue
+            self.error(self.key_loc(node, key), full,
+                       f"unknown key '{key}', expected {one_of(allowed)}",
+                       suggest(str(key), allowed))
 
     def items(self, node: CommentedMap, key: str, path: str):
         """(value, location, dotted path) for key, recording the location."""

@@ -94,6 +94,9 @@ class Screen:
     store: str | None = None
     title: str | None = None
     nav: bool = True
+    # `nav: "Group/Sub"`: the menu groups the screen sits in, outermost first (then nav is
+    # true); empty for a top-level item.
+    nav_group: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
     # Where each option's value sits in the spec, for pattern-option diagnostics.
     option_locations: dict[str, Location] = field(default_factory=dict)

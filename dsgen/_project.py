@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dsgen._admin import with_admin_screens
 from dsgen._assets import DATASTAR_PATH, datastar_bundle
 from dsgen._blueprints import Registry, builtin_registry
 from dsgen._check import check_spec
@@ -44,8 +45,10 @@ def find_project(dest: Path) -> tuple[Path, Path]:
     return dest, spec_file
 
 
-def prepare_spec(path: Path, registry: Registry, text: str | None = None) -> Spec:
+def prepare_spec(path: Path, registry: Registry, text: str | None = None, *,
+                 admin: bool = True) -> Spec:
     """Load and check a spec; raise SpecError with every problem (shape and cross-refs).
+    With `admin`, the admin screens of stores no screen shows are added (dsgen/_admin.py).
 
     A valid spec takes the quick path (a C-accelerated safe load, no locations); any problem
     sends it through the round-trip parse, whose diagnostics carry file:line:col.
@@ -58,14 +61,14 @@ def prepare_spec(path: Path, registry: Registry, text: str | None = None) -> Spe
             source = None     # parse_spec says why, with the path
     quick = quick_spec(path, source) if source is not None else None
     if quick is not None and not check_spec(quick, registry):
-        return quick
+        return with_admin_screens(quick) if admin else quick
     spec, diagnostics = parse_spec(path, text)
     if spec is not None:
         diagnostics = diagnostics + check_spec(spec, registry)
     if diagnostics or spec is None:
         raise SpecError(sorted(diagnostics, key=lambda d: (
             d.location.line if d.location else 0, d.location.col if d.location else 0)))
-    return spec
+    return with_admin_screens(spec) if admin else spec
 
 
 def render_project(spec: Spec, registry: Registry, project_dir: Path | None = None,
@@ -268,7 +271,7 @@ def add_pattern(dest: Path, pattern: str, *, screen: str | None = None,
     registry = registry or builtin_registry()
     dest, spec_file = find_project(dest)
     blueprint = find_pattern(registry, pattern)
-    current = prepare_spec(spec_file, registry)
+    current = prepare_spec(spec_file, registry, admin=False)  # as written
     text = spec_file.read_text(encoding="utf-8")
     options = _parse_settings(settings or [])
     scaffold = blueprint.scaffold

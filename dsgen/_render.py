@@ -227,13 +227,8 @@ def _resolve(opt: Option, value: Any, store: StoreView | None) -> Any:
     if opt.type == "fields":
         if store is None:
             return []
-        candidates = [f for f in store.fields
-                      if not opt.field_types or f.type in opt.field_types]
-        if value == "all":
-            return candidates
-        if isinstance(value, dict) and "first" in value:
-            return candidates[: int(value["first"])]
-        return [f for f in (store.find(name) for name in value or []) if f is not None]
+        names = opt.pick(value, [(f.name.snake, f.field.type.value) for f in store.fields])
+        return [f for f in map(store.find, names) if f is not None]
     if opt.type == "list" and isinstance(value, list):
         return [{sub.name: item.get(sub.name, sub.default) for sub in opt.items}
                 for item in value]
@@ -275,6 +270,8 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         for opt in blueprint.options:  # a same-store ref a pattern walks: no cycles
             if opt.type == "field" and opt.same_store and options.get(opt.name) is not None:
                 options[opt.name].acyclic = True
+            if opt.type == "field" and opt.places and options.get(opt.name) is not None:
+                options[opt.name].placed = True
     # The first screen that shows single records of a store is where refs to it link.
     detail_routes: dict[str, str] = {}
     for s in reversed(screens):

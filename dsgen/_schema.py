@@ -62,12 +62,16 @@ def json_schema(registry: Registry) -> dict[str, Any]:
     }
     assert set(field_map["properties"]) == set(FIELD_KEYS)
     screens = []
+    segment = r"[^/]*[^/\s][^/]*"  # a group name: not blank (the loader trims it)
+    nav_path = rf"^{segment}(/{segment}){{0,2}}$"  # at most 3 groups
     for bp in registry.patterns:
         props: dict[str, Any] = {
             "pattern": {"const": bp.id},
             "store": _IDENT,
             "title": {"type": "string"},
-            "nav": {"type": "boolean"},
+            "nav": {"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": nav_path}],
+                    "description": 'listed in the menu; a group path ("Sales/Pipelines", at most '
+                                   '3 groups) nests it in menu groups'},
         }
         props.update({o.name: _option_schema(o) for o in bp.options})
         required = ["pattern"] + (["store"] if bp.store == "required" else []) + [

@@ -33,6 +33,9 @@ class FieldView:
     # A ref back to its own store that a pattern uses as a hierarchy or an ordering (a
     # tree's parent, a gantt's dependencies): the store refuses a write making a cycle.
     acyclic: bool = False
+    # A field a pattern places on the server (a kanban's order_by): forms keep its value in a
+    # hidden input, never an editable one.
+    placed: bool = False
 
     # The plain attributes templates use most, forwarded from the model.
     @property
@@ -245,6 +248,10 @@ class ScreenView:
     @property
     def nav(self) -> bool:
         return self.screen.nav
+
+    @property
+    def nav_group(self) -> tuple[str, ...]:
+        return self.screen.nav_group
 
     @property
     def route(self) -> str:

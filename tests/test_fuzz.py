@@ -302,7 +302,7 @@ def test_the_strategies_reach_every_kind():
     kinds = Counter()
 
     @seed(SEED)
-    @settings(max_examples=60, deadline=None, database=None,
+    @settings(max_examples=150, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(cases)
     def look(data: bytes) -> None:

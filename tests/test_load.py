@@ -520,7 +520,8 @@ CASES += [
         id="screen-title-empty"),
     pytest.param(
         HEAD + "screens:\n  home: {pattern: master-detail, nav: 'no'}\n",
-        (4, 39, "screens.home.nav", "expected true or false, got 'no'", None),
+        (4, 39, "screens.home.nav", "expected true, false or a group path, got 'no'",
+         "write false (a group path would name a menu group 'no')"),
         HEAD + "screens:\n  home: {pattern: master-detail, nav: false}\n",
         id="screen-nav-not-bool"),
     pytest.param(

@@ -16,8 +16,10 @@ from dsgen.db.postgres.realtime import (
     DisableRealtime,
     DropRealtimeLog,
     EnableRealtime,
+    UpgradeRealtimeLog,
     realtime_ops,
 )
+from dsgen.db.postgres.revision import render_revision
 from dsgen.db.postgres.realtime import realtime_state as _realtime_state
 from dsgen.db.postgres.state import schema_state
 from tests.test_migrate import (  # noqa: F401 (fixtures)
@@ -146,6 +148,11 @@ def _functions(p: Project) -> set[str]:
         "('realtime_order', 'realtime_capture', 'realtime_prune')")}
 
 
+def _columns(p: Project, table: str) -> set[str]:
+    return {r[0] for r in p.rows(
+        f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}'")}
+
+
 @pytest.mark.db
 def test_on_a_real_database_writes_are_logged_in_order_and_downgrade_is_clean(project):  # noqa: F811
     project.migrate(PLAIN)
@@ -154,9 +161,9 @@ def test_on_a_real_database_writes_are_logged_in_order_and_downgrade_is_clean(pr
     project.migrate(NOTE_RT)  # 0002: log + notes triggers
     project.upgrade()
     assert REALTIME_LOG in project.tables()
-    assert _functions(project) == {"realtime_order", "realtime_capture", "realtime_prune"}
+    assert _functions(project) == {"realtime_capture", "realtime_prune"}
     assert {t for _, t in _triggers(project)} == {
-        "notes_realtime_order", "notes_realtime_capture", "notes_realtime_truncate"}
+        "notes_realtime_capture", "notes_realtime_truncate"}
     project.run("INSERT INTO notes (body) VALUES ('a'), ('b')")
     project.run("UPDATE notes SET body = 'c' WHERE body = 'a'")
     project.run("DELETE FROM notes WHERE body = 'b'")
@@ -167,6 +174,7 @@ def test_on_a_real_database_writes_are_logged_in_order_and_downgrade_is_clean(pr
     ids = project.rows(f"SELECT record_id FROM {REALTIME_LOG} ORDER BY id")
     assert all(r[0] is not None for r in ids)
     assert project.rows("SELECT realtime_prune('1 hour')") == [(0,)]
+    assert project.rows(f"SELECT count(DISTINCT xid) FROM {REALTIME_LOG}") == [(3,)]
 
     project.migrate(BOTH_RT)  # 0003: tags joins, the log stays
     project.upgrade()
@@ -193,3 +201,72 @@ def test_on_a_real_database_writes_are_logged_in_order_and_downgrade_is_clean(pr
     assert REALTIME_LOG not in project.tables() and _triggers(project) == set()
     project.downgrade("base")
     assert project.tables() == {"alembic_version"}
+
+
+def test_a_head_of_the_commit_ordered_log_is_upgraded():
+    old, new = state(BOTH_RT), state(NOTE_RT)
+    del old["realtime_version"]  # as an earlier dsgen recorded it
+    before, after = realtime_ops(old, new)
+    assert kinds(before) == [("DisableRealtime", "tags"), ("UpgradeRealtimeLog", REALTIME_LOG)]
+    assert before[0].version == 1 and before[1].tables == ("notes",) and after == []
+    upgrade = before[1]
+    assert render_down(upgrade) != render_up(upgrade)
+    assert "DROP FUNCTION realtime_order()" in str(render_up(upgrade))
+    assert "realtime_order()" in str(render_down(upgrade))
+    assert realtime_ops(new, new) == ([], [])
+
+
+V1_STATE_KEY = "realtime_version"
+
+
+def _v1_revision(p: Project, stores: str) -> None:
+    """Revision 0002 as an earlier dsgen wrote it: the commit-ordered log (version 1)."""
+    head = read_revision(next(p.versions.glob("0001_*.py")))
+    assert head is not None and head.state is not None
+    new = state(stores)
+    del new[V1_STATE_KEY]
+    ops = [CreateRealtimeLog(REALTIME_LOG, 1),
+           *(EnableRealtime(t, t, 1) for t in sorted(new["tables"])
+             if new["tables"][t].get("realtime_channel"))]
+    text = render_revision(ops, new, revision="0002", down_revision="0001", message="v1 log")
+    (p.versions / "0002_v1_log.py").write_text(text)
+
+
+@pytest.mark.db
+def test_a_project_made_with_the_commit_ordered_log_upgrades_and_downgrades(project):  # noqa: F811
+    project.migrate(PLAIN)
+    _v1_revision(project, BOTH_RT)
+    project.upgrade()
+    assert _functions(project) == {"realtime_order", "realtime_capture", "realtime_prune"}
+    assert "xid" not in _columns(project, REALTIME_LOG)
+    project.run("INSERT INTO notes (body) VALUES ('under v1')")
+
+    ops = project.migrate(NOTE_RT)  # 0003: tags leaves, the log is upgraded
+    assert [type(op) for op in ops] == [DisableRealtime, UpgradeRealtimeLog]
+    project.upgrade()
+    assert _functions(project) == {"realtime_capture", "realtime_prune"}
+    assert {t for _, t in _triggers(project)} == {
+        "notes_realtime_capture", "notes_realtime_truncate"}
+    assert {"xid", "id", "channel"} <= _columns(project, REALTIME_LOG)
+    project.run("INSERT INTO notes (body) VALUES ('under v2')")
+    assert project.rows(f"SELECT op, xid = '0' FROM {REALTIME_LOG} ORDER BY id") == [
+        ("INSERT", True), ("INSERT", False)]
+    project.run(f"UPDATE {REALTIME_LOG} SET at = now() - interval '2 days'")
+    project.run("SELECT realtime_prune('1 day')")
+    assert project.rows(f"SELECT count(*) FROM {REALTIME_LOG}") == [(0,)]
+    assert project.rows("SELECT pruned_through <> '0' FROM realtime_horizon") == [(True,)]
+    assert plan_migration(spec(NOTE_RT), project.versions) is None  # up to date
+
+    project.downgrade("0002")  # the commit-ordered log again, tags' triggers back
+    assert _functions(project) == {"realtime_order", "realtime_capture", "realtime_prune"}
+    assert {t for _, t in _triggers(project)} == {
+        f"{t}_realtime_{k}" for t in ("notes", "tags") for k in ("order", "capture", "truncate")}
+    assert "xid" not in _columns(project, REALTIME_LOG)
+    project.run("INSERT INTO tags (name) VALUES ('v1 again')")
+    project.upgrade()
+    project.migrate(PLAIN)  # 0004: the last one off drops the (new) log
+    project.upgrade()
+    assert REALTIME_LOG not in project.tables() and _functions(project) == set()
+    project.downgrade("0001")
+    assert REALTIME_LOG not in project.tables() and _triggers(project) == set()
+    assert _functions(project) == set()

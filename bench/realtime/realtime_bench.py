@@ -119,7 +119,7 @@ class _ClientState:
         self.all_complete = asyncio.Event()
 
 
-def client_main(conn: Any, port: int, n: int, since: int, run: int, burst: int) -> None:
+def client_main(conn: Any, port: int, n: int, since: str, run: int, burst: int) -> None:
     """Entry point of a client process: commands arrive on `conn` (a Pipe end)."""
     raise_fd_limit()
     with contextlib.suppress(ImportError):
@@ -129,7 +129,7 @@ def client_main(conn: Any, port: int, n: int, since: int, run: int, burst: int) 
     asyncio.run(_client(conn, port, n, since, run, burst))
 
 
-async def _client(conn: Any, port: int, n: int, since: int, run: int, burst: int) -> None:
+async def _client(conn: Any, port: int, n: int, since: str, run: int, burst: int) -> None:
     loop = asyncio.get_running_loop()
     request = (
         f"GET /tasks/live?since={since} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
@@ -298,11 +298,12 @@ def clear(database_url: str) -> None:
         conn.execute("DELETE FROM tasks")
 
 
-def watermark(database_url: str) -> int:
+def watermark(database_url: str) -> str:
+    """Where the change log stands (a snapshot's text: what a page rendered now passes)."""
     import psycopg
 
     with psycopg.connect(database_url) as conn:
-        return int(conn.execute("SELECT coalesce(max(id), 0) FROM realtime_events").fetchone()[0])  # type: ignore[index]
+        return str(conn.execute("SELECT pg_current_snapshot()::text").fetchone()[0])  # type: ignore[index]
 
 
 def percentile(sorted_values: Any, p: float) -> float:

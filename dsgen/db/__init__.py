@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from dsgen._planned import refusal
 from dsgen.db.errors import (
     DestructiveMigrationError,
     MigrationError,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Backend", "DestructiveMigrationError", "Migration", "MigrationError",
-    "MigrationRefusedError", "Op", "backend_names", "find_backend", "get_backend",
+    "MigrationRefusedError", "Op", "backend_names", "find_backend", "get_backend", "not_built",
 ]
 
 
@@ -80,18 +81,22 @@ class Backend(Protocol):
         ...
 
 
-# name -> "module:attribute" of a Backend class, or the reason it is not available yet.
+# name -> "module:attribute" of a Backend class; _NOT_YET: why a planned one is not built yet.
 _REGISTRY: dict[str, str] = {
     "postgres": "dsgen.db.postgres:PostgresBackend",
 }
 _NOT_YET: dict[str, str] = {
-    "mongo": "MongoDB migrations are not available yet (the mongo backend is planned); "
-             "'dsgen db' writes Alembic revisions for postgres apps",
+    "mongo": "MongoDB is planned",
 }
 
 
 def backend_names() -> list[str]:
     return sorted({*_REGISTRY, *_NOT_YET})
+
+
+def not_built(name: str) -> str | None:
+    """Why the planned backend `name` is not built yet, or None (built, or unknown)."""
+    return _NOT_YET.get(name)
 
 
 def find_backend(name: str) -> Backend | None:
@@ -106,7 +111,8 @@ def find_backend(name: str) -> Backend | None:
 def get_backend(name: str) -> Backend:
     """The backend called `name`; a clear error for unknown and not-yet-available ones."""
     if name in _NOT_YET:
-        raise MigrationError(f"backend '{name}': {_NOT_YET[name]}")
+        raise MigrationError(f"{refusal(f'the database backend {name!r}')}: {_NOT_YET[name]}; "
+                             "'dsgen db' writes Alembic revisions for postgres apps")
     target = _REGISTRY.get(name)
     if target is None:
         raise MigrationError(f"unknown database backend '{name}'; known: "

@@ -12,6 +12,7 @@ class NavItem:
     label: str
     url: str
     icon: str  # a name from templates/_macros.html
+    group: tuple[str, ...] = ()  # the menu groups it sits in, outermost first
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
@@ -20,6 +21,15 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         label="Products",
         url="/products",
         icon="table",
+    ),
+    NavItem(
+        screen="product_admin",
+        label="Products",
+        url="/product-admin",
+        icon="rows",
+        group=(
+            "Data",
+        ),
     ),
 )
 

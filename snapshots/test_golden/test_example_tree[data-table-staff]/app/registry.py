@@ -12,6 +12,7 @@ class NavItem:
     label: str
     url: str
     icon: str  # a name from templates/_macros.html
+    group: tuple[str, ...] = ()  # the menu groups it sits in, outermost first
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
@@ -32,6 +33,24 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         label="Teams",
         url="/teams",
         icon="rows",
+    ),
+    NavItem(
+        screen="employee_admin",
+        label="Employees",
+        url="/employee-admin",
+        icon="rows",
+        group=(
+            "Data",
+        ),
+    ),
+    NavItem(
+        screen="asset_admin",
+        label="Assets",
+        url="/asset-admin",
+        icon="rows",
+        group=(
+            "Data",
+        ),
     ),
 )
 

@@ -17,20 +17,47 @@ from app.main import create_app
 from tests.conftest import DATASTAR
 
 # Every page of the app (its first address).
-PAGES = ["/employees", "/assets", "/teams"]
+PAGES = ["/employees", "/assets", "/teams", "/employee-admin", "/asset-admin"]
 # Screens whose full store form creates a record with a POST to the screen's address, with the
 # store's fields as a browser sends them (valid sample values).
 FORMS = {
     "/teams": {
         "name": "Ada <b>&</b> {{ 7*7 }}",
     },
+    "/employee-admin": {
+        "name": "Ada <b>&</b> {{ 7*7 }}",
+        "email": "ada@example.com",
+        "level": "junior",
+        "salary": "50.00",
+        "started": "2024-05-17",
+        "remote": "on",
+        "notes": "Ada <b>&</b> {{ 7*7 }}",
+    },
+    "/asset-admin": {
+        "tag": "Ada <b>&</b> {{ 7*7 }}",
+        "class": "laptop",
+        "from": "Ada <b>&</b> {{ 7*7 }}",
+        "weight": "50.00",
+        "bought": "2024-05-17T09:30",
+        "serial": "0190c8f2-7a1b-7c3d-8e4f-5a6b7c8d9e0f",
+        "spec": "{\"source\": \"test\"}",
+    },
 }
 # (screen address, field, max length or None) of every string and text field on a form.
 TEXT_FIELDS = [
     ("/teams", "name", 80),
+    ("/employee-admin", "name", 120),
+    ("/employee-admin", "notes", None),
+    ("/asset-admin", "tag", 40),
+    ("/asset-admin", "from", None),
 ]
 # (screen address, field, type) of every number and date field on a form.
 BOUNDED_FIELDS = [
+    ("/employee-admin", "email", "email"),
+    ("/employee-admin", "salary", "decimal"),
+    ("/employee-admin", "started", "date"),
+    ("/asset-admin", "weight", "float"),
+    ("/asset-admin", "bought", "datetime"),
 ]
 HOSTILE = [
     "<img src=x onerror=alert(1)>",

@@ -12,6 +12,7 @@ class NavItem:
     label: str
     url: str
     icon: str  # a name from templates/_macros.html
+    group: tuple[str, ...] = ()  # the menu groups it sits in, outermost first
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
@@ -20,6 +21,24 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         label="Hire \"<x>\" {{ y }}",
         url="/rentals",
         icon="calendar",
+    ),
+    NavItem(
+        screen="depots",
+        label="Depots",
+        url="/depots",
+        icon="rows",
+        group=(
+            "Data",
+        ),
+    ),
+    NavItem(
+        screen="units",
+        label="Units",
+        url="/units",
+        icon="rows",
+        group=(
+            "Data",
+        ),
     ),
 )
 

@@ -17,13 +17,17 @@ from app.main import create_app
 from tests.conftest import DATASTAR
 
 # Every page of the app (its first address).
-PAGES = ["/rentals"]
+PAGES = ["/rentals", "/depots", "/units"]
 # Screens whose full store form creates a record with a POST to the screen's address, with the
 # store's fields as a browser sends them (valid sample values).
 FORMS = {
+    "/depots": {
+        "title": "Ada <b>&</b> {{ 7*7 }}",
+    },
 }
 # (screen address, field, max length or None) of every string and text field on a form.
 TEXT_FIELDS = [
+    ("/depots", "title", 60),
 ]
 # (screen address, field, type) of every number and date field on a form.
 BOUNDED_FIELDS = [

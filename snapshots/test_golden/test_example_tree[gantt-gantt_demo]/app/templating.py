@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from app.core.security import csp_nonce
 from app.delivery import static_url
+from app.nav import NAV_TREE
 from app.registry import APP_TITLE, NAV_ITEMS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -39,6 +40,16 @@ def fmt_datetime(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(UTC).strftime("%b %-d, %Y %H:%M UTC")
 
 
+def local_datetime(value: datetime | None) -> Markup:
+    """A moment as <time>: UTC text from the server, shown in the browser's own time zone
+    by static/shell.js (the text stays right without JavaScript)."""
+    if value is None:
+        return Markup("")
+    moment = value.astimezone(UTC)
+    return Markup('<time datetime="{}" data-local>{}</time>').format(
+        moment.isoformat().replace("+00:00", "Z"), fmt_datetime(moment))
+
+
 def fmt_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
 
@@ -64,6 +75,7 @@ templates.env.filters.update(
     show_float=fmt_float,
     show_date=fmt_date,
     show_datetime=fmt_datetime,
+    local_datetime=local_datetime,
     show_json=fmt_json,
     url_host=url_host,
     js_str=js_str,
@@ -71,6 +83,7 @@ templates.env.filters.update(
 templates.env.globals.update(
     app_title=APP_TITLE,
     nav_items=NAV_ITEMS,
+    nav_tree=NAV_TREE,
     with_query=with_query,
     csp_nonce=csp_nonce,
     static_url=static_url,

@@ -203,6 +203,15 @@ def ready(page: Any) -> None:
     page.wait_for_selector("#sidebar-toggle[aria-expanded]", state="attached")
 
 
+def nav_link(page: Any, url: str) -> Any:
+    """The menu's link to a screen, after opening the groups it sits in (`nav: "A/B"`): a
+    link inside a closed group is not shown."""
+    closed = page.locator(f'#nav li.nav-group:has(a[href="{url}"]) > button[aria-expanded="false"]')
+    while closed.count():
+        closed.first.click()
+    return page.locator(f'#nav a[href="{url}"]')
+
+
 def count(db: psycopg.Connection[Any], table: str) -> int:
     row = db.execute(sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(table)))
     return int(row.fetchone()["n"])

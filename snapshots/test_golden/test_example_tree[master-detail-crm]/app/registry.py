@@ -12,6 +12,7 @@ class NavItem:
     label: str
     url: str
     icon: str  # a name from templates/_macros.html
+    group: tuple[str, ...] = ()  # the menu groups it sits in, outermost first
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
@@ -32,6 +33,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         label="Deals",
         url="/deals",
         icon="rows",
+        group=(
+            "Sales",
+        ),
     ),
 )
 

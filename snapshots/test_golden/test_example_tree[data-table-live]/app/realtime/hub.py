@@ -7,10 +7,11 @@ period is sent at once; changes arriving less than `coalesce_s` after the previo
 wait for that window to end and are folded per record (`net_changes`); the affected rows
 are re-read, and each group gets one frame with the latest state, rendered once.
 
-Frames are cut at listener positions (event ids), and every frame ends with a checkpoint
-carrying the id it covers. A stream that joins — first connect or reconnect with
-`Last-Event-ID` — is attached *between* two frames, after a catch-up read from the events
-table covering exactly `(since, position]`, so nothing is skipped or applied twice.
+Frames are cut at listener positions (snapshots, see `events.Position`), and every frame
+ends with a checkpoint carrying the position it covers. A stream that joins — first
+connect or reconnect with `Last-Event-ID` — is attached *between* two frames, after a
+catch-up read of exactly the events its position does not see and the listener's does,
+so nothing is skipped or applied twice.
 """
 
 import asyncio
@@ -29,9 +30,10 @@ from app import sse
 from app.realtime.events import (
     Change,
     NetChanges,
-    can_replay,
-    current_watermark,
+    Position,
+    current_position,
     net_changes,
+    notify_channel,
     read_changes,
     snapshot,
 )
@@ -77,15 +79,15 @@ class ChannelView(Protocol):
 @dataclass(slots=True)
 class _Join:
     subscriber: AnySubscriber
-    since: int | None  # None: the client's state is unknown, start with a full render
+    since: Position | None  # None: the client's state is unknown, start with a full render
     key: str
 
 
 HEARTBEAT = sse.comment().encode()
 
 
-def hello(position: int) -> list[str]:
-    return [sse.patch_signals({STATUS_SIGNAL: "live"}), sse.checkpoint(position)]
+def hello(position: Position) -> list[str]:
+    return [sse.patch_signals({STATUS_SIGNAL: "live"}), sse.checkpoint(str(position))]
 
 
 class Feed:
@@ -110,9 +112,9 @@ class Feed:
         self._per_event = per_event  # benchmark baseline: one frame per change
         self._pending: list[Change] = []
         self._joins: list[_Join] = []
-        # The listener's position (newest event id it has read, all channels); None until
+        # The listener's position (the snapshot of its last read, all channels); None until
         # the listener has connected once. Frames and joins are cut at these positions.
-        self.position: int | None = None
+        self.position: Position | None = None
         self._heartbeat_s = heartbeat_s
         # A reconnecting client that missed more events than this gets a full re-render.
         self.max_replay = max_replay
@@ -133,7 +135,7 @@ class Feed:
                 del self.groups[key]
 
     # --- the listener side ---------------------------------------------------------
-    def advance(self, changes: Sequence[Change], position: int) -> None:
+    def advance(self, changes: Sequence[Change], position: Position) -> None:
         """The listener read up to `position`; `changes` are this channel's share."""
         self._pending.extend(changes)
         self.position = position
@@ -141,7 +143,7 @@ class Feed:
             self._wakeup.set()
 
     # --- the stream side -----------------------------------------------------------
-    def join(self, subscriber: AnySubscriber, since: int | None, key: str = "") -> None:
+    def join(self, subscriber: AnySubscriber, since: Position | None, key: str = "") -> None:
         """Attach a stream whose page shows group `key`'s view at event `since`."""
         if self.closed:
             subscriber.close()  # raced with shutdown: end it, the client retries elsewhere
@@ -157,7 +159,7 @@ class Feed:
         if self._joins:
             self._joins = [j for j in self._joins if j.subscriber is not subscriber]
 
-    def restart_all(self, position: int) -> None:
+    def restart_all(self, position: Position) -> None:
         """Every subscriber gets a full re-render (the change log has a hole)."""
         self._pending.clear()
         self.position = position
@@ -240,8 +242,11 @@ class Feed:
             async with self._pool.connection() as conn:
                 if changes:
                     if self._per_event:
+                        # One frame per change; only the last carries the position (a
+                        # stream cut in between resumes from the previous one).
                         for change in list(changes):
-                            await self._send_live(conn, [change], change.id)
+                            last = change is changes[-1]
+                            await self._send_live(conn, [change], position if last else None)
                             changes.remove(change)
                     else:
                         await self._send_live(conn, changes, position)
@@ -255,7 +260,7 @@ class Feed:
             self._joins[:0] = joins
 
     async def _render(
-        self, conn: AsyncConnection[Any], changes: list[Change], until: int, key: str
+        self, conn: AsyncConnection[Any], changes: list[Change], until: Position, key: str
     ) -> list[str]:
         """`view.render_changes` for changes up to `until`, in a snapshot. Changes that
         committed after `until` but are already in the snapshot are folded in too (so the
@@ -264,14 +269,15 @@ class Feed:
         if self._per_event:
             return await self.view.render_changes(conn, net_changes(changes), key)
         async with snapshot(conn) as at:
-            if at > until:
-                changes = changes + await read_changes(
+            if at != until:
+                read = await read_changes(
                     conn, after=until, until=at, channel=self.channel, limit=self.max_replay
                 )
+                changes = changes + read.changes
             return await self.view.render_changes(conn, net_changes(changes), key)
 
     async def _send_live(
-        self, conn: AsyncConnection[Any], changes: list[Change], position: int
+        self, conn: AsyncConnection[Any], changes: list[Change], position: Position | None
     ) -> None:
         """One frame per group, covering `changes` (cut at `position`).
 
@@ -280,72 +286,84 @@ class Feed:
         streams write while the COMMIT travels."""
         if self._per_event:
             for key in list(self.groups):
-                self._offer(key, await self._render(conn, changes, position, key), position)
+                net = net_changes(changes)
+                self._offer(key, await self.view.render_changes(conn, net, key), position)
             return
+        assert position is not None
         async with snapshot(conn) as at:
-            if at > position:
-                changes = changes + await read_changes(
+            if at != position:
+                read = await read_changes(
                     conn, after=position, until=at, channel=self.channel, limit=self.max_replay
                 )
+                changes = changes + read.changes
             net = net_changes(changes)
             for key in list(self.groups):
                 self._offer(key, await self.view.render_changes(conn, net, key), position)
 
-    def _offer(self, key: str, events: list[str], position: int) -> None:
-        """One frame of `events` to every subscriber of group `key`."""
+    def _offer(self, key: str, events: list[str], position: Position | None) -> None:
+        """One frame of `events` to every subscriber of group `key` (ending with the
+        checkpoint of `position`, unless None)."""
         if not events or key not in self.groups:
             return
-        frame = sse.encode([*events, sse.checkpoint(position)])
+        checkpoint = [] if position is None else [sse.checkpoint(str(position))]
+        frame = sse.encode([*events, *checkpoint])
         self.frames_sent += 1
         for subscriber in list(self.groups[key]):
             if not subscriber.offer(frame, position):
                 self._discard(key, subscriber)  # dropped (too slow) or closing
 
-    async def _admit(self, conn: AsyncConnection[Any], joins: list[_Join], position: int) -> None:
+    async def _admit(
+        self, conn: AsyncConnection[Any], joins: list[_Join], position: Position
+    ) -> None:
         """Catch joining streams up to `position`, then make them subscribers.
 
         Joins are grouped by (key, since), so a thousand pages opened at the same moment
         cost one replay query, not a thousand. Joins are removed from `joins` as they are
         handled; on an error the caller puts the rest back.
         """
-        later: list[_Join] = []
+        later: list[_Join] = []  # retried at once
+        ahead: list[_Join] = []  # retried when the listener has read further
         try:
-            await self._admit_groups(conn, joins, position, later)
+            await self._admit_groups(conn, joins, position, later, ahead)
         finally:
+            if ahead:
+                self._joins.extend(ahead)
             if later:
                 self._joins.extend(later)
                 self._wakeup.set()
 
     async def _admit_groups(
-        self, conn: AsyncConnection[Any], joins: list[_Join], position: int, later: list[_Join]
+        self,
+        conn: AsyncConnection[Any],
+        joins: list[_Join],
+        position: Position,
+        later: list[_Join],
+        ahead: list[_Join],
     ) -> None:
         resets: list[_Join] = []
-        by_point: dict[tuple[str, int], list[_Join]] = defaultdict(list)
+        by_point: dict[tuple[str, Position], list[_Join]] = defaultdict(list)
         for join in joins:
             if join.subscriber.state is not State.OPEN:
                 continue
             if join.since is None:
                 resets.append(join)
-            elif join.since > position:
-                later.append(join)  # the page saw events the listener has not read yet
             else:
                 by_point[(join.key, join.since)].append(join)
         joins.clear()
 
-        if later:
-            newest = await current_watermark(conn)
-            for join in [j for j in later if j.since is not None and j.since > newest]:
-                # An id from the future (another database, a hand-made header): start over.
-                later.remove(join)
-                resets.append(join)
-
         try:
-            for key, since in sorted(by_point):
+            for key, since in sorted(by_point, key=lambda point: (point[0], str(point[1]))):
                 group = by_point[(key, since)]
-                events: list[str] | None
+                events: list[str] | None = None
+                wait = False
+                ahead_of_us = None if position.covers(since) else await self._ahead(conn, since)
                 if since == position:
                     events = hello(position)
-                elif await can_replay(conn, since):
+                elif ahead_of_us == "wait":
+                    wait = True
+                elif ahead_of_us == "unknown":
+                    events = None
+                else:
                     missed = await read_changes(
                         conn,
                         after=since,
@@ -353,16 +371,17 @@ class Feed:
                         channel=self.channel,
                         limit=self.max_replay + 1,
                     )
-                    if len(missed) > self.max_replay:
-                        events = None  # a long absence: the whole view is the smaller patch
-                    elif missed:
-                        patches = await self._render(conn, missed, position, key)
+                    if not missed.complete or len(missed.changes) > self.max_replay:
+                        events = None  # pruned, or a long absence: re-render everything
+                    elif missed.changes:
+                        patches = await self._render(conn, missed.changes, position, key)
                         events = [*patches, *hello(position)]
                     else:
                         events = hello(position)
-                else:
-                    events = None  # older than retention: re-render everything
                 del by_point[(key, since)]
+                if wait:
+                    ahead.extend(group)
+                    continue
                 if events is None:
                     resets.extend(group)
                     continue
@@ -370,14 +389,17 @@ class Feed:
                 for join in group:
                     if join.subscriber.offer(frame, position):
                         self.groups.setdefault(key, set()).add(join.subscriber)
+            if ahead:
+                # Wake the listeners (of every process) to read past these pages' positions.
+                await conn.execute("SELECT pg_notify(%s, '')", (notify_channel(self.channel),))
             if not resets:
                 return
-            # One snapshot per key for all of them, labelled with its own watermark; they
+            # One snapshot per key for all of them, labelled with its own position; they
             # then join again from there (next flush) like any other stream.
             for key in sorted({join.key for join in resets}):
                 async with snapshot(conn) as at:
                     events = await self.view.render_all(conn, key)
-                frame = sse.encode([*events, sse.checkpoint(at)])
+                frame = sse.encode([*events, sse.checkpoint(str(at))])
                 for join in [j for j in resets if j.key == key]:
                     resets.remove(join)
                     if join.subscriber.offer(frame, at):
@@ -387,6 +409,20 @@ class Feed:
                 later.extend(group)
             later.extend(resets)
             raise
+
+    async def _ahead(self, conn: AsyncConnection[Any], since: Position) -> str:
+        """A page's position sees transactions the listener's does not (it was rendered
+        after the listener's last read): "wait" for the listener to read further when one
+        of them wrote to this channel, "ok" when none did (for this view the page is then
+        at the listener's position, less what `since` lacks), "unknown" for a position from
+        the future (another database, a hand-made id): the page is rendered anew."""
+        assert self.position is not None
+        if not (await current_position(conn)).covers(since):
+            return "unknown"
+        between = await read_changes(
+            conn, after=self.position, until=since, channel=self.channel, limit=1
+        )
+        return "wait" if between.changes else "ok"
 
 
 class Hub:
@@ -430,7 +466,7 @@ class Hub:
     def channels(self) -> list[str]:
         return sorted({feed.channel for feed in self.feeds.values()})
 
-    def dispatch(self, changes: Sequence[Change], position: int) -> None:
+    def dispatch(self, changes: Sequence[Change], position: Position) -> None:
         """Called by the listener with everything it read, in id order."""
         by_channel: dict[str, list[Change]] = defaultdict(list)
         for change in changes:
@@ -438,13 +474,24 @@ class Hub:
         for feed in self.feeds.values():
             feed.advance(by_channel.get(feed.channel, ()), position)
 
-    def restart_all(self, position: int) -> None:
+    def restart_all(self, position: Position) -> None:
         for feed in self.feeds.values():
             feed.restart_all(position)
 
     def start(self) -> None:
         for feed in self.feeds.values():
             feed.start()
+
+    async def warm_up(self) -> None:
+        """Render every view once (its templates compiled, a pooled connection and the
+        snapshot's statements used), so the first change after a start is not the one
+        that pays for it. Failures are only logged: streams work without it."""
+        for feed in self.feeds.values():
+            try:
+                async with self._pool.connection() as conn, snapshot(conn):
+                    await feed.view.render_all(conn, "")
+            except Exception:
+                log.exception("realtime feed %s: warm-up failed", feed.name)
 
     def close_streams(self) -> None:
         """End every open stream gracefully (the browsers reconnect elsewhere or later)."""

@@ -12,7 +12,7 @@ from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from app.core.limits import strict_int
+from app.realtime.events import Position
 from app.realtime.hub import HEARTBEAT, Feed
 from app.realtime.subscriber import State, Subscriber, UnboundedSubscriber
 
@@ -22,15 +22,16 @@ SSE_HEADERS = {
 }
 
 
-def resume_point(request: Request) -> int | None:
-    """The event id the client's page reflects.
+def resume_point(request: Request) -> Position | None:
+    """The position in the change log the client's page reflects.
 
     `Last-Event-ID` is sent by Datastar when it reconnects the same @get (the id of the
-    last frame it received); otherwise the page passes `?since=<id>`, the watermark it was
-    rendered at. Neither (or garbage): None, the client gets a full re-render.
+    last frame it received); otherwise the page passes `?since=<position>`, where it was
+    rendered. Neither, or garbage (or a numeric id from before positions were snapshots):
+    None, the client gets a full re-render.
     """
     for raw in (request.headers.get("last-event-id"), request.query_params.get("since")):
-        if (position := strict_int(raw)) is not None:
+        if raw is not None and len(raw) <= 4096 and (position := Position.parse(raw)):
             return position
     return None
 
@@ -51,7 +52,7 @@ class EventStream(Response):
     media_type = "text/event-stream"
 
     def __init__(
-        self, feed: Feed, subscriber: Subscriber, *, since: int | None, key: str = ""
+        self, feed: Feed, subscriber: Subscriber, *, since: Position | None, key: str = ""
     ) -> None:
         # Not Response.__init__: it would declare an empty body (content-length: 0).
         self.status_code = 200
@@ -123,7 +124,7 @@ def naive_stream(
     feed: Feed,
     subscriber: UnboundedSubscriber,
     *,
-    since: int | None,
+    since: Position | None,
     key: str,
     heartbeat_s: float,
 ) -> StreamingResponse:

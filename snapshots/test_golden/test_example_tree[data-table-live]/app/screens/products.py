@@ -200,7 +200,7 @@ def _table_events(table: Page, live: dict[str, Any] | None = None) -> list[Datas
     return events
 
 
-def _live(request: Request, table: Page, since: int) -> dict[str, Any]:
+def _live(request: Request, table: Page, since: str) -> dict[str, Any]:
     """Where the page's stream starts, and how it retries (see _live.html)."""
     query = {"since": since, **_key_params(table.q, table.order, table.cursor)}
     return live_stream(request, LIVE_PATH, query)

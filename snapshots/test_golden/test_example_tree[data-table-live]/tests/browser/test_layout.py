@@ -15,6 +15,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "layout"
 # step of the list/detail screens.
 SCREENS = [
     ("products", "/products", None),
+    ("product_admin", "/product-admin", None),
+    ("product_admin-detail", "/product-admin/{id}", "products"),
 ]
 # One sample row per store, its references pointing at the referenced stores' rows, so the
 # screens show records and not only their empty states.

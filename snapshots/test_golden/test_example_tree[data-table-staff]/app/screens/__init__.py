@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
-from app.screens import assets, employees, teams
+from app.screens import asset_admin, assets, employee_admin, employees, teams
 
 ROUTERS: tuple[APIRouter, ...] = (
     employees.router,
     assets.router,
     teams.router,
+    employee_admin.router,
+    asset_admin.router,
 )

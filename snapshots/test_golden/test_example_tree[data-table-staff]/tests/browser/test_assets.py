@@ -242,3 +242,11 @@ def test_csv_download_has_every_row_in_the_table_order(page, db):
     assert table[0][0] == "id"
     assert [line[0] for line in table[1:]] == ordered_ids(db, "")
     assert len(table) == len(rows) + 1
+
+
+def test_new_leads_to_the_form_of_this_store(page, db):
+    open_table(page)
+    page.locator("#assets-new").click()
+    expect(page).to_have_url(re.compile("/asset-admin/new$"))
+    expect(page.locator("#asset-admin-form")).to_be_visible()
+    assert page.evaluate("window.__noReload === true")  # a screen swap, not a page load

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make, ready
+from tests.conftest import make, nav_link, ready
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/employees", "/assets", "/teams"]
-NAV_PAGES = ["/employees", "/assets", "/teams"]  # the ones the menu links to
+PAGES = ["/employees", "/assets", "/teams", "/employee-admin", "/asset-admin"]
+NAV_PAGES = ["/employees", "/assets", "/teams", "/employee-admin", "/asset-admin"]  # the ones the menu links to
 # Each would set window.__pwned if it ever ran: in HTML, in a JS string, in a template
 # literal, in a Jinja/Datastar-looking expression.
 PAYLOADS = [
@@ -55,7 +55,7 @@ def test_hostile_records_are_shown_never_run(page: Any, db: Any, path: str) -> N
     # Through Datastar too: the screen patched in by SSE (from another screen's page).
     page.goto(PAGES[-1] if path == PAGES[0] else PAGES[0])
     ready(page)
-    page.locator(f'#nav a[href="{path}"]').first.click()
+    nav_link(page, path).click()
     page.wait_for_url(f"**{path}*")
     page.wait_for_timeout(300)
     assert page.evaluate("window.__pwned") is None

@@ -18,6 +18,10 @@ SCREENS = [
     ("assets", "/assets", None),
     ("teams", "/teams", None),
     ("teams-detail", "/teams/{id}", "teams"),
+    ("employee_admin", "/employee-admin", None),
+    ("employee_admin-detail", "/employee-admin/{id}", "employees"),
+    ("asset_admin", "/asset-admin", None),
+    ("asset_admin-detail", "/asset-admin/{id}", "assets"),
 ]
 # One sample row per store, its references pointing at the referenced stores' rows, so the
 # screens show records and not only their empty states.

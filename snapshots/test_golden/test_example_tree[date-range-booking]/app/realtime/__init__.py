@@ -1,11 +1,12 @@
 """Realtime plumbing for stores marked `realtime: true`.
 
-    write ──trigger──▶ realtime_events (+ NOTIFY wake-up, same transaction)
+    write ──trigger──▶ realtime_events (+ xid8, NOTIFY wake-up, same transaction)
                             │
-    Listener (1 per process, LISTEN) ──reads after last id──▶ Hub ──▶ Feed per channel
-                                                                  │ coalesce, re-read rows,
-                                                                  │ render once (ChannelView)
-                                                                  ▼
+    Listener (1 per process, LISTEN) ──reads what its snapshot did not see──▶ Hub
+                                                                               │
+                                            Feed per channel: coalesce, re-read rows,
+                                            render once (ChannelView)
+                                                                               ▼
                                   Subscriber (bounded queue) per stream ──▶ EventStream (SSE)
 
 Store-specific code lives in a `ChannelView` (one per realtime screen, listed in

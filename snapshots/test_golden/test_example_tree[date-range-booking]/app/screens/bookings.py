@@ -251,7 +251,7 @@ async def _screen(
     return context
 
 
-def _live(request: Request, resource_id: UUID, first: date, since: int) -> dict[str, Any]:
+def _live(request: Request, resource_id: UUID, first: date, since: str) -> dict[str, Any]:
     """Where the page's stream starts, for which room and month, how it retries."""
     query = {"resource": str(resource_id), "month": f"{first:%Y-%m}", "since": since}
     return live_stream(request, LIVE_PATH, query)

@@ -24,9 +24,10 @@ from starlette.responses import Response
 
 from app.core.config import Settings
 from app.core.limits import Gated, StreamGate
+from app.db import wake_ups_of
 from app.realtime.events import prune
 from app.realtime.hub import ChannelView, Hub
-from app.realtime.listener import Listener
+from app.realtime.listener import Listener, Waker
 from app.realtime.response import EventStream, naive_stream, resume_point, service_unavailable
 from app.realtime.subscriber import Subscriber, UnboundedSubscriber
 
@@ -54,13 +55,18 @@ class Realtime:
         self.listener = Listener(
             settings.database_url, self.hub, catchup_s=settings.realtime_catchup_s
         )
+        self.waker = Waker(settings.database_url)
         self._pool = pool
         self._pruner: asyncio.Task[None] | None = None
         self._undo_signals: Callable[[], None] = lambda: None
 
     async def start(self) -> None:
         self.hub.start()
+        self.waker.start()
+        if (wake_ups := wake_ups_of(self._pool)) is not None:
+            wake_ups.sender = self.waker.wake
         await self.listener.start()
+        await self.hub.warm_up()
         self._pruner = asyncio.create_task(self._prune_forever(), name="realtime-retention")
         self._undo_signals = end_streams_on_signal(self.hub.close_streams)
 
@@ -72,6 +78,9 @@ class Realtime:
                 await self._pruner
         await self.hub.stop()
         await self.listener.stop()
+        if (wake_ups := wake_ups_of(self._pool)) is not None:
+            wake_ups.sender = None
+        await self.waker.stop()
 
     def stream(self, request: Request, view: str, key: str = "") -> Response:
         """The response for a page's `@get` stream of `view` (a screen name), for the

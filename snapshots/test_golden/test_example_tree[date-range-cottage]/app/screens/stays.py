@@ -223,7 +223,7 @@ async def _screen(conn: Conn, first: date) -> dict[str, Any]:
     }
 
 
-def _live(request: Request, first: date, since: int) -> dict[str, Any]:
+def _live(request: Request, first: date, since: str) -> dict[str, Any]:
     """Where the page's stream starts, for which month, and how it retries (_live.html)."""
     query = {"month": f"{first:%Y-%m}", "since": since}
     return live_stream(request, LIVE_PATH, query)

@@ -47,6 +47,8 @@ def fill(page, form: dict[str, str]) -> None:
             continue
         control = page.locator(f"#{ID}-form-{name}")
         kind = control.evaluate("el => el.tagName + ':' + (el.type || '')")
+        if kind == "INPUT:hidden":
+            continue  # a value the server places (a position): not for a person to fill
         if kind.startswith("SELECT"):
             control.select_option(value)
         elif kind == "INPUT:checkbox":

@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.screens import rentals
+from app.screens import depots, rentals, units
 
 ROUTERS: tuple[APIRouter, ...] = (
     rentals.router,
+    depots.router,
+    units.router,
 )

@@ -15,6 +15,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "layout"
 # step of the list/detail screens.
 SCREENS = [
     ("rentals", "/rentals", None),
+    ("depots", "/depots", None),
+    ("depots-detail", "/depots/{id}", "depots"),
+    ("units", "/units", None),
+    ("units-detail", "/units/{id}", "units"),
 ]
 # One sample row per store, its references pointing at the referenced stores' rows, so the
 # screens show records and not only their empty states.

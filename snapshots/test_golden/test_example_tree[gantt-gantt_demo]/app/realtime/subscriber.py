@@ -10,6 +10,8 @@ import asyncio
 from collections.abc import Callable
 from enum import StrEnum
 
+from app.realtime.events import Position
+
 
 class State(StrEnum):
     OPEN = "open"
@@ -24,8 +26,8 @@ class Subscriber:
         self.max_frames = max_frames
         self.max_bytes = max_bytes
         self.state = State.OPEN
-        # Event id of the last frame queued: where this client will resume from.
-        self.position: int | None = None
+        # Position of the last frame queued: where this client will resume from.
+        self.position: Position | None = None
         self._frames: list[bytes] = []  # a list: much smaller than a deque when empty
         self._bytes = 0
         self._waiter: asyncio.Future[None] | None = None
@@ -42,7 +44,7 @@ class Subscriber:
     def queued_bytes(self) -> int:
         return self._bytes
 
-    def offer(self, frame: bytes, position: int | None = None) -> bool:
+    def offer(self, frame: bytes, position: Position | None = None) -> bool:
         """Queue a frame; False (and the stream is dropped) when the queue is full."""
         if self.state is not State.OPEN:
             return False
@@ -110,13 +112,13 @@ class UnboundedSubscriber:
         self.queue: asyncio.Queue[bytes] = asyncio.Queue()
         self.active = True  # the baseline does its own heartbeats
         self.state = State.OPEN
-        self.position: int | None = None
+        self.position: Position | None = None
         self.on_drop: Callable[[], None] | None = None
 
     def __len__(self) -> int:
         return self.queue.qsize()
 
-    def offer(self, frame: bytes, position: int | None = None) -> bool:
+    def offer(self, frame: bytes, position: Position | None = None) -> bool:
         if self.state is not State.OPEN:
             return False
         self.queue.put_nowait(frame)

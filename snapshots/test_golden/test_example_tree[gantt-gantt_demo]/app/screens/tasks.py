@@ -98,7 +98,7 @@ async def _respond(
     selected_id: str,
     url: str,
     title: str,
-    since: int,
+    since: str,
 ) -> Response:
     if not is_datastar(request):
         return page(
@@ -122,7 +122,7 @@ async def _respond(
     return sse(events)
 
 
-def _live(request: Request, q: str, since: int) -> dict[str, Any]:
+def _live(request: Request, q: str, since: str) -> dict[str, Any]:
     """Where the page's stream starts (for this search), and how it retries."""
     return live_stream(request, LIVE_PATH, {"q": q, "since": since} if q else {"since": since})
 

@@ -237,7 +237,7 @@ async def _respond(
     url: str,
     title: str,
     chart_too: bool,
-    since: int,
+    since: str,
 ) -> Response:
     """The page at `url`. A client showing this screen gets the drawer (and the chart, when
     the zoom may have changed, with a new stream for that zoom); one coming from another
@@ -265,7 +265,7 @@ async def _respond(
     return sse(events)
 
 
-def _live(request: Request, zoom: str, since: int) -> dict[str, Any]:
+def _live(request: Request, zoom: str, since: str) -> dict[str, Any]:
     """Where the page's stream starts, for which zoom, and how it retries (see _live.html)."""
     return live_stream(request, LIVE_PATH, {"zoom": zoom, "since": since})
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make, ready
+from tests.conftest import make, nav_link, ready
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_hostile_records_are_shown_never_run(page: Any, db: Any, path: str) -> N
     # Through Datastar too: the screen patched in by SSE (from another screen's page).
     page.goto(PAGES[-1] if path == PAGES[0] else PAGES[0])
     ready(page)
-    page.locator(f'#nav a[href="{path}"]').first.click()
+    nav_link(page, path).click()
     page.wait_for_url(f"**{path}*")
     page.wait_for_timeout(300)
     assert page.evaluate("window.__pwned") is None

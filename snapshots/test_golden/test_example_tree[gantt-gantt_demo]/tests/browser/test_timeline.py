@@ -277,6 +277,8 @@ def fill(page, values: dict[str, str]) -> None:
     for name, value in values.items():
         control = page.locator(f"#{SCREEN_ID}-form-{name}")
         kind = control.evaluate("el => el.tagName + ':' + (el.type || '')")
+        if kind == "INPUT:hidden":
+            continue  # a value the server places (a position): not for a person to fill
         if kind.startswith("SELECT"):
             control.select_option(value)
         elif kind == "INPUT:checkbox":

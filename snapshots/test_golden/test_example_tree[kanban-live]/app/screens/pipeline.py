@@ -218,7 +218,7 @@ async def _respond(
     selected_id: str,
     url: str,
     title: str,
-    since: int,
+    since: str,
 ) -> Response:
     if not is_datastar(request):
         return page(
@@ -247,7 +247,7 @@ def _new_url(column: str) -> str:
     return f"{PATH}/new?{urlencode({'column': column})}" if column else f"{PATH}/new"
 
 
-def _live(request: Request, since: int) -> dict[str, Any]:
+def _live(request: Request, since: str) -> dict[str, Any]:
     """Where the page's stream starts, and how it retries (see _live.html)."""
     return live_stream(request, LIVE_PATH, {"since": since})
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import count, ready
+from tests.conftest import count, nav_link, ready
 from tests.test_pipeline import (
     COLUMNS,
     PATH,
@@ -145,7 +145,7 @@ def test_open_edit_and_delete_a_card_in_the_drawer(page, db):
     card_id = add(db, COLUMNS[0], label="Drawer card")
     # Arrive from another screen: the board is swapped in, without a page load.
     open_board(page, "/board")
-    page.click('#nav a[href="/pipeline"]')
+    nav_link(page, PATH).click()
     expect(page).to_have_url(re.compile(f"{PATH}$"))
 
     page.click(f"{card(card_id)}-title")

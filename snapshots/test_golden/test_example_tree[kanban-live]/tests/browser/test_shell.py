@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ready
+from tests.conftest import nav_link, ready
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def test_nav_swaps_screens_without_reload_and_history_works(page):
     page.evaluate(MARK)
     page.evaluate(WATCH_LOADING)
 
-    page.locator("#nav a", has_text="Pipeline").click()
+    nav_link(page, "/pipeline").click()
 
     expect(page).to_have_url(re.compile("/pipeline$"))
     expect(page.locator("#nav a[aria-current=page]")).to_have_text("Pipeline")
@@ -60,7 +60,7 @@ def test_a_failed_request_shows_the_error_banner(page):
     failing = re.compile("/pipeline(\\?|$)")
     page.route(failing, lambda route: route.fulfill(status=500, body="boom"))
 
-    page.locator("#nav a", has_text="Pipeline").click()
+    nav_link(page, "/pipeline").click()
     expect(page.locator("#request-error")).to_contain_text("could not complete that request")
     expect(page).to_have_url(re.compile("/board$"))  # nothing half-applied
 
@@ -106,7 +106,7 @@ def test_on_a_phone_the_sidebar_covers_the_content_and_escape_closes_it(page):
     toggle.click()
     expect(sidebar).to_be_visible()
     expect(page.locator("#sidebar-backdrop")).to_be_visible()
-    expect(page.locator("#nav a").first).to_be_focused()  # focus moves into the menu
+    expect(page.locator("#nav a[aria-current=page]")).to_be_focused()  # into the menu
     expect(page.locator("#content")).to_have_attribute("inert", "")  # and stays there
     width = page.evaluate("document.getElementById('screen').getBoundingClientRect().width")
     assert width == 360, "the sidebar pushed the content instead of covering it"
@@ -121,7 +121,7 @@ def test_on_a_phone_the_sidebar_covers_the_content_and_escape_closes_it(page):
     expect(sidebar).to_be_hidden()
 
     toggle.click()
-    page.locator("#nav a", has_text="Pipeline").click()
+    nav_link(page, "/pipeline").click()
     expect(page).to_have_url(re.compile("/pipeline$"))
     expect(sidebar).to_be_hidden()  # choosing a screen closes the menu
 
@@ -150,3 +150,24 @@ def test_dark_theme_follows_the_system_and_the_toggle_is_remembered(page):
     assert page.evaluate(is_dark)
     page.reload()
     assert page.evaluate(is_dark)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York"])
+def test_moments_are_shown_in_the_browsers_time_zone(browser, live_server, zone):
+    context = browser.new_context(base_url=live_server, timezone_id=zone, locale="en-US")
+    page = context.new_page()
+    page.goto("/board")
+    ready(page)
+    # As a patch would bring it: the server's UTC text, marked for the browser's zone.
+    page.evaluate("""() => document.getElementById('screen').insertAdjacentHTML('beforeend',
+        '<time id="moment" datetime="2026-01-15T12:30:00Z" data-local>Jan 15, 2026 12:30 UTC</time>')""")
+    moment = page.locator("#moment")
+    local = {"Asia/Tokyo": "Jan 15, 2026, 09:30 PM GMT+9",
+             "America/New_York": "Jan 15, 2026, 07:30 AM EST"}[zone]
+    expect(moment).to_have_text(local)
+    expect(moment).not_to_have_attribute("data-local", "")
+    # A morph back to the server's text is shown in the zone again.
+    page.evaluate("""() => { const t = document.getElementById('moment');
+        t.textContent = 'Jan 15, 2026 12:30 UTC'; t.setAttribute('data-local', ''); }""")
+    expect(moment).to_have_text(local)
+    context.close()

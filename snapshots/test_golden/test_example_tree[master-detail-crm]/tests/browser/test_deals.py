@@ -16,6 +16,8 @@ def fill(page, form: dict[str, str]) -> None:
     for name, value in form.items():
         control = page.locator(f"#deals-form-{name}")
         kind = control.evaluate("el => el.tagName + ':' + (el.type || '')")
+        if kind == "INPUT:hidden":
+            continue  # a value the server places (a position): not for a person to fill
         if kind.startswith("SELECT"):
             control.select_option(value)
         elif kind == "INPUT:checkbox":

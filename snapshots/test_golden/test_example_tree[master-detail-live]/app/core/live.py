@@ -15,15 +15,16 @@ from app.realtime import get_realtime
 from app.realtime.events import current_watermark
 
 
-async def stream_position(conn: Conn) -> int:
-    """The newest change already committed, read before anything else the request reads:
-    the page's stream starts after it. (A change committed between this read and the
-    page's own reads is on the page and also sent by the stream: patches are idempotent.)"""
+async def stream_position(conn: Conn) -> str:
+    """Where the change log stands (a snapshot's text), read before anything else the
+    request reads: the page's stream starts after it. (A change committed between this
+    read and the page's own reads is on the page and also sent by the stream: patches are
+    idempotent.)"""
     return await current_watermark(conn)
 
 
 # A route parameter `since: Since` is the stream position of the page being rendered.
-Since = Annotated[int, Depends(stream_position)]
+Since = Annotated[str, Depends(stream_position)]
 
 
 def live_stream(request: Request, path: str, query: dict[str, Any]) -> dict[str, Any]:

@@ -97,7 +97,7 @@ async def _respond(
     selected_id: str,
     url: str,
     title: str,
-    since: int,
+    since: str,
 ) -> Response:
     if not is_datastar(request):
         return page(
@@ -121,7 +121,7 @@ async def _respond(
     return sse(events)
 
 
-def _live(request: Request, q: str, since: int) -> dict[str, Any]:
+def _live(request: Request, q: str, since: str) -> dict[str, Any]:
     """Where the page's stream starts (for this search), and how it retries."""
     return live_stream(request, LIVE_PATH, {"q": q, "since": since} if q else {"since": since})
 

@@ -387,7 +387,7 @@ async def _respond(
     url: str,
     title: str,
     open_ids: tuple[UUID, ...] = (),
-    since: int,
+    since: str,
 ) -> Response:
     """A page of this screen: the whole document, or the patches that bring the client there."""
     selected_id = str(record["id"]) if record else ""
@@ -432,7 +432,7 @@ def _gone(node_id: UUID | None = None) -> Response:
 # Pages (GET): each URL is a deep link and a Datastar target.
 
 
-def _live(request: Request, since: int) -> dict[str, Any]:
+def _live(request: Request, since: str) -> dict[str, Any]:
     """Where the page's stream starts, and how it retries (see _live.html)."""
     return live_stream(request, LIVE_PATH, {"since": since})
 

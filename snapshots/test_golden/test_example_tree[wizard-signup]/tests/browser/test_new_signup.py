@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import count, ready
+from tests.conftest import count, nav_link, ready
 from tests.test_new_signup import (
     DRAFTS,
     EXPIRE_DAYS,
@@ -285,7 +285,7 @@ def test_arriving_from_another_screen_swaps_in_the_wizard_without_reload(page, d
     ready(page)
     page.evaluate(MARK)
 
-    page.locator("#nav a", has_text="New signup").click()
+    nav_link(page, PATH).click()
 
     expect(page).to_have_url(re.compile(re.escape(PATH) + "$"))
     expect_step(page, 1)

@@ -21,35 +21,43 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.execute(
-        "CREATE TABLE realtime_events (id bigint GENERATED ALWAYS AS IDENTITY, channel text NOT "
-        "NULL, op text NOT NULL, record_id uuid, at timestamptz NOT NULL DEFAULT now(), "
-        "CONSTRAINT pk_realtime_events PRIMARY KEY (id), CONSTRAINT ck_realtime_events_op CHECK "
-        "(op IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')))",
+        "CREATE TABLE realtime_events (id bigint GENERATED ALWAYS AS IDENTITY, xid xid8 NOT NULL "
+        "DEFAULT pg_current_xact_id(), channel text NOT NULL, op text NOT NULL, record_id uuid, "
+        "at timestamptz NOT NULL DEFAULT now(), CONSTRAINT pk_realtime_events PRIMARY KEY (id), "
+        "CONSTRAINT ck_realtime_events_op CHECK (op IN ('INSERT', 'UPDATE', 'DELETE', "
+        "'TRUNCATE')))",
     )
+    op.execute("CREATE INDEX ix_realtime_events_xid ON realtime_events (xid)")
     op.execute(
-        "CREATE INDEX ix_realtime_events_channel_id ON realtime_events (channel, id) INCLUDE (op, "
-        "record_id)",
+        "CREATE INDEX ix_realtime_events_channel_xid ON realtime_events (channel, xid) INCLUDE "
+        "(id, op, record_id)",
     )
     op.execute("CREATE INDEX ix_realtime_events_at ON realtime_events (at)")
     op.execute(
-        "CREATE FUNCTION realtime_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM "
-        "pg_advisory_xact_lock(hashtextextended('realtime_events', 0)); RETURN NULL; END $$",
+        "CREATE TABLE realtime_horizon (one boolean NOT NULL DEFAULT true, pruned_through xid8 "
+        "NOT NULL DEFAULT '0', CONSTRAINT pk_realtime_horizon PRIMARY KEY (one), CONSTRAINT "
+        "ck_realtime_horizon_one CHECK (one))",
     )
+    op.execute("INSERT INTO realtime_horizon DEFAULT VALUES")
     op.execute(
         "CREATE FUNCTION realtime_capture() RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE "
         "channel text := TG_ARGV[0]; rid uuid; BEGIN IF TG_OP = 'DELETE' THEN rid := OLD.id; "
         "ELSIF TG_OP <> 'TRUNCATE' THEN rid := NEW.id; END IF; INSERT INTO realtime_events "
-        "(channel, op, record_id) VALUES (channel, TG_OP, rid); PERFORM pg_notify('realtime_' || "
-        "channel, ''); RETURN NULL; END $$",
+        "(channel, op, record_id) VALUES (channel, TG_OP, rid); IF "
+        "current_setting('realtime.wake_after_commit', true) IS DISTINCT FROM 'on' THEN PERFORM "
+        "pg_notify('realtime_' || channel, ''); ELSIF current_setting('realtime.woken', true) IS "
+        "DISTINCT FROM channel THEN PERFORM set_config('realtime.woken', channel, true); RAISE "
+        "NOTICE USING MESSAGE = 'realtime_' || channel, ERRCODE = 'R0001'; END IF; RETURN NULL; "
+        "END $$",
     )
     op.execute(
         "CREATE FUNCTION realtime_prune(keep interval) RETURNS bigint LANGUAGE plpgsql AS $$ "
-        "DECLARE cutoff bigint; newest bigint; deleted bigint; BEGIN IF NOT "
+        "DECLARE newest xid8; deleted bigint; BEGIN IF NOT "
         "pg_try_advisory_xact_lock(hashtextextended('realtime_prune', 0)) THEN RETURN 0; END IF; "
-        "SELECT id INTO cutoff FROM realtime_events WHERE at < now() - keep ORDER BY at DESC "
-        "LIMIT 1; SELECT max(id) INTO newest FROM realtime_events; IF cutoff IS NULL THEN RETURN "
-        "0; END IF; cutoff := least(cutoff, newest - 1); DELETE FROM realtime_events WHERE id <= "
-        "cutoff; GET DIAGNOSTICS deleted = ROW_COUNT; RETURN deleted; END $$",
+        "WITH gone AS (DELETE FROM realtime_events WHERE at < now() - keep AND xid < "
+        "pg_snapshot_xmin(pg_current_snapshot()) RETURNING xid) SELECT max(xid), count(*) INTO "
+        "newest, deleted FROM gone; IF deleted > 0 THEN UPDATE realtime_horizon SET "
+        "pruned_through = greatest(pruned_through, newest); END IF; RETURN deleted; END $$",
     )
 
     op.create_table(
@@ -177,10 +185,6 @@ def upgrade() -> None:
     op.create_index("ix_product_related_related_id", "product_related", ["related_id"])
 
     op.execute(
-        'CREATE TRIGGER "products_realtime_order" BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE '
-        'ON "products" FOR EACH STATEMENT EXECUTE FUNCTION realtime_order()',
-    )
-    op.execute(
         'CREATE TRIGGER "products_realtime_capture" AFTER INSERT OR UPDATE OR DELETE ON '
         "\"products\" FOR EACH ROW EXECUTE FUNCTION realtime_capture('products')",
     )
@@ -199,7 +203,7 @@ def downgrade() -> None:
     op.drop_table("categories")
     op.execute("DROP FUNCTION realtime_prune(interval)")
     op.execute("DROP FUNCTION realtime_capture()")
-    op.execute("DROP FUNCTION realtime_order()")
+    op.execute("DROP TABLE realtime_horizon")
     op.execute("DROP TABLE realtime_events")
 
 
@@ -209,6 +213,7 @@ DSGEN_STATE = r"""
 {
   "dsgen_state": 1,
   "realtime_log": "realtime_events",
+  "realtime_version": 2,
   "tables": {
     "categories": {
       "columns": [

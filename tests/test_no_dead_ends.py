@@ -1,0 +1,77 @@
+"""No dead ends: every store gets rows from the UI; forms never edit what the server places."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dsgen._admin import ADMIN_GROUP
+from dsgen._blueprints import builtin_registry
+from dsgen._project import prepare_spec, render_project
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL_PATTERNS = ROOT / "bench" / "all_patterns.yml"
+
+SPEC = """\
+dsgen: 1
+app: {name: shop}
+stores:
+  room: {fields: {name: {type: string, required: true}}}
+  booking:
+    fields:
+      room: {type: ref, store: room, required: true}
+      guest: {type: string, required: true}
+  rooms: {fields: {name: string}}
+  guest: {fields: {name: string}}
+screens:
+  bookings: {pattern: master-detail, store: booking}
+  rooms: {pattern: master-detail, store: rooms}
+  guests: {pattern: data-table, store: guest}
+"""
+
+
+def test_a_store_no_screen_shows_gets_an_admin_screen_in_the_data_group():
+    spec = prepare_spec(ALL_PATTERNS, builtin_registry())
+    admin = [s for s in spec.screens if s.nav_group == ADMIN_GROUP]
+    assert [(s.name.snake, s.store, s.pattern, s.display) for s in admin] == [
+        ("companies", "company", "master-detail", "Companies"),
+        ("rooms", "room", "master-detail", "Rooms")]
+    shown = {s.store for s in spec.screens if s.store}
+    assert shown == {store.name.snake for store in spec.stores}  # every store, now
+
+
+def test_admin_screens_are_derived_never_part_of_the_spec_as_written(write_spec):
+    path = write_spec(SPEC)
+    written = prepare_spec(path, builtin_registry(), admin=False)
+    assert [s.name.snake for s in written.screens] == ["bookings", "rooms", "guests"]
+    spec = prepare_spec(path, builtin_registry())
+    # "rooms" is taken (by another store's screen): the admin screen gets a free name.
+    # A store only a data-table lists gets one too (a table has no form to add a row).
+    assert [(s.name.snake, s.store) for s in spec.screens] == [
+        ("bookings", "booking"), ("rooms", "rooms"), ("guests", "guest"),
+        ("room_admin", "room"), ("guest_admin", "guest")]
+    # Give the store a screen of its own and its admin screen goes away.
+    path = write_spec(SPEC + "  places: {pattern: master-detail, store: room}\n")
+    assert [s.name.snake for s in prepare_spec(path, builtin_registry()).screens] == [
+        "bookings", "rooms", "guests", "places", "guest_admin"]
+
+
+def test_no_form_edits_a_position_or_a_timestamp():
+    spec = prepare_spec(ALL_PATTERNS, builtin_registry())
+    rendered = render_project(spec, builtin_registry(), with_assets=False)
+    files = {f.path: f.content.decode() for f in rendered}
+    forms = {p: t for p, t in files.items()
+             if p.startswith("app/templates/") and re.search(r"<(input|select|textarea)\b", t)}
+    assert forms
+    placed = []
+    for path, text in forms.items():
+        for control in re.findall(r"<(?:input|select|textarea)\b[^>]*>", text):
+            name = re.search(r'\bname="([^"]+)"', control)
+            if name is None:
+                continue
+            assert name.group(1) not in ("created_at", "updated_at", "id"), (path, control)
+            if name.group(1) == "position":
+                assert 'type="hidden"' in control, (path, control)
+                placed.append(path)
+    # The task store's position (the board's order_by) is in the timeline and outline forms.
+    assert {"app/templates/timeline/_form.html", "app/templates/outline/_form.html"} <= set(placed)
