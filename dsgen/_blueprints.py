@@ -11,7 +11,8 @@ of a Rails generator class). Every function in it is optional:
 - `record_route(screen) -> str | None`: the URL prefix under which the screen shows one
   record of its store (ref fields elsewhere link to it), when it does.
 - `check(screen, store) -> list[str]`: problems of a screen that the manifest's option rules
-  cannot express (shown by `dsgen check`).
+  cannot express (shown by `dsgen check`; a message "option: problem" is located at the
+  screen's option).
 
 The registry is built from folders (dsgen's own `blueprints/` first, then any extra ones),
 so a pattern, its table included, can live outside dsgen.

@@ -53,10 +53,48 @@ def check_spec(spec: Spec, registry: Registry) -> list[Diagnostic]:
                       f"'{store.name}'", "a renamed field's old name must be gone")
             if f.many and f.unique:
                 error(f"{path}.unique", "a many-ref cannot be unique", "remove 'unique'")
+            cycle = _required_cycle(spec, store.name.snake, f)
+            if cycle and len(cycle) == 2:
+                error(f"{path}.required", f"a required ref to its own store: the first "
+                      f"'{store.name}' could never be saved (there is nothing to refer to yet)",
+                      "remove 'required' (a first, top-level record leaves it empty)")
+            elif cycle:
+                error(f"{path}.required", f"required refs go round in a circle "
+                      f"({' -> '.join(cycle)}): none of these rows could be saved first",
+                      "remove 'required' from one of these refs")
     screen_names = [s.name.snake for s in spec.screens]
     for screen in spec.screens:
         _screen(spec, screen, registry, store_names, screen_names, error)
     return out
+
+
+def _required_cycle(spec: Spec, store: str, f) -> list[str]:
+    """The stores a required ref `f` of `store` leads back to `store` through (store, ...,
+    store), or [] when it does not: such rows need one another to exist first."""
+    if f.type is not FieldType.REF or not f.required or f.store is None:
+        return []
+    edges: dict[str, list[str]] = {}
+    for st in spec.stores:
+        edges[st.name.snake] = [g.store for g in st.fields
+                                if g.type is FieldType.REF and g.required and g.store]
+    path, seen = [store, f.store], {f.store}
+    stack = [(f.store, iter(edges.get(f.store, [])))]
+    if f.store == store:
+        return path
+    while stack:
+        _node, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            path.pop()
+            continue
+        if child == store:
+            return [*path, store]
+        if child not in seen:
+            seen.add(child)
+            path.append(child)
+            stack.append((child, iter(edges.get(child, []))))
+    return []
 
 
 def _unique_names(spec: Spec, error) -> None:
@@ -134,7 +172,11 @@ def _screen(spec: Spec, screen: Screen, registry: Registry, store_names: list[st
     pattern_check = blueprint.hook("check")  # the pattern's own rules (its pattern.py)
     if pattern_check is not None:
         for message in pattern_check(screen, store) or ():
-            error(path, message)
+            key, _, rest = message.partition(": ")   # "option: problem" points at the option
+            if rest and key in screen.option_locations:
+                error(f"{path}.{key}", rest, loc=screen.option_locations[key])
+            else:
+                error(path, message)
 
 
 def _between_options(screen: Screen, store: Store, blueprint: Blueprint, path: str,

@@ -19,6 +19,7 @@ from dsgen._assets import DATASTAR_PATH, DATASTAR_SHA256, DATASTAR_VERSION
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, DsgenError, SpecError, UnsafePathError
 from dsgen._fields import import_block, store_imports
+from dsgen._pyformat import fit_lines
 from dsgen._model import Spec
 from dsgen._views import ScreenView, StoreView, store_views
 from dsgen.db.quote import quote_ident, sql_literal
@@ -453,6 +454,8 @@ def render_plan(plan: Plan) -> list[RenderedFile]:
                 continue  # a template that renders nothing is a file this spec does not need
             if "\n\n\n\n" in text:    # a substring test is far cheaper than the regex
                 text = _BLANK_RUNS.sub("\n\n\n", text)
+            if job.path.endswith(".py"):   # long names: fit the lines (dsgen._pyformat)
+                text = fit_lines(text, job.path)
             data = text.encode("utf-8")
         else:
             data = (Path(env.loader.get_source(env, job.template)[1])).read_bytes()

@@ -594,3 +594,107 @@ def test_a_render_time_rule_is_located_on_the_quick_path_too(tmp_path, write_spe
     assert diagnostic.path == "screens.table.sort"
     assert (diagnostic.location.line, diagnostic.location.col) == (12, 51)
     assert not (tmp_path / "rules").exists()
+
+
+# -- rules of the patterns' own check hooks (pattern.py), found by the spec zoo ----------
+HOOK_STORES = """\
+dsgen: 1
+app: {name: hooks}
+stores:
+  task:
+    fields:
+      title: {type: string, required: true}
+      lane: {type: enum, values: [todo, done]}
+      rank: {type: int, unique: true}
+      spot: int
+      arrives: {type: date, default: now}
+      leaves: {type: date, default: 2026-01-15}
+      early: {type: date, default: 2025-01-01}
+    indexes:
+      - {fields: [title, spot], unique: true}
+screens:
+"""
+
+
+@pytest.mark.parametrize(("screen", "expected", "good"), [
+    pytest.param(
+        "  board: {pattern: kanban, store: task, group_by: lane, order_by: rank}\n",
+        [(16, 57, "screens.board.order_by", "'rank' is unique, but every column numbers its "
+          "cards from the same first position (drop 'unique' from the field, or order by "
+          "another int field)", None)],
+        None, id="kanban-order-by-unique"),
+    pytest.param(
+        "  board: {pattern: kanban, store: task, group_by: lane, order_by: spot}\n",
+        [(16, 57, "screens.board.order_by", "'spot' is in a unique index (title, spot), but "
+          "the board renumbers positions on every move (drop the field from the index, or "
+          "order by another int field)", None)],
+        None, id="kanban-order-by-in-unique-index"),
+    pytest.param(
+        "  stay: {pattern: date-range, store: task, start: arrives, end: leaves}\n",
+        [(16, 44, "screens.stay.start", "'arrives' defaults to today, after the default of "
+          "end 'leaves' (2026-01-15) (a booking without dates would end before it starts; "
+          "give end a later default, 'now' or none)", None)],
+        "  stay: {pattern: date-range, store: task, start: early, end: arrives}\n",
+        id="date-range-defaults-out-of-order"),
+    pytest.param(
+        "  stay: {pattern: date-range, store: task, start: leaves, end: early}\n",
+        [(16, 44, "screens.stay.start", "'leaves' defaults to 2026-01-15, after the default "
+          "of end 'early' (2025-01-01) (a booking without dates would end before it starts; "
+          "give end a later default, 'now' or none)", None)],
+        "  stay: {pattern: date-range, store: task, start: early, end: leaves}\n",
+        id="date-range-fixed-defaults-out-of-order"),
+])
+def test_pattern_hooks_refuse_what_the_app_cannot_serve(write_spec, screen, expected, good):
+    diagnostics = check(write_spec, builtin_registry(), HOOK_STORES + screen)
+    assert found(diagnostics) == expected
+    if good is not None:
+        assert check(write_spec, builtin_registry(), HOOK_STORES + good) == []
+
+
+def test_a_required_ref_to_its_own_store_is_refused_at_the_key(write_spec):
+    """Found by the zoo (seed 20261208, spec 0): no first row can ever be inserted."""
+    diagnostics = check(write_spec, builtin_registry(), """\
+        dsgen: 1
+        app: {name: selfref}
+        stores:
+          node:
+            fields:
+              title: string
+              up: {type: ref, store: node, required: true}
+              other: {type: ref, store: node}
+        screens:
+          nodes: {pattern: master-detail, store: node}
+        """)
+    assert found(diagnostics) == [
+        (7, 46, "stores.node.fields.up.required", "a required ref to its own store: the first "
+         "'node' could never be saved (there is nothing to refer to yet)",
+         "remove 'required' (a first, top-level record leaves it empty)")]
+
+
+def test_a_circle_of_required_refs_is_refused_at_each_of_its_keys(write_spec):
+    """Found by the zoo (seed 20261209, spec 7): the sample factory recursed for ever, and the
+    app could never save a first row of either store."""
+    diagnostics = check(write_spec, builtin_registry(), """\
+        dsgen: 1
+        app: {name: circle}
+        stores:
+          room:
+            fields:
+              title: string
+              keeper: {type: ref, store: guest, required: true}
+          guest:
+            fields:
+              name: string
+              room: {type: ref, store: room, required: true}
+              friend: {type: ref, store: room}
+          other:
+            fields:
+              room: {type: ref, store: room, required: true}
+        screens:
+          rooms: {pattern: master-detail, store: room}
+        """)
+    assert [(d.path, d.message) for d in diagnostics] == [
+        ("stores.room.fields.keeper.required", "required refs go round in a circle (room -> "
+         "guest -> room): none of these rows could be saved first"),
+        ("stores.guest.fields.room.required", "required refs go round in a circle (guest -> "
+         "room -> guest): none of these rows could be saved first")]

@@ -56,3 +56,49 @@ def test_every_regression_spec_renders_to_lint_clean_python(tmp_path, datastar_j
         result = subprocess.run([ruff, "check", "--no-cache", "."], cwd=outcome.project,
                                 capture_output=True, text=True)
         assert result.returncode == 0, f"{spec.name}:\n{result.stdout[-4000:]}"
+
+
+def test_only_statements_with_a_long_line_are_formatted() -> None:
+    """Long names (up to 63 bytes) can push a template line past 100 columns: that statement
+    is fitted at render time; every other line is left exactly as the template placed it."""
+    from dsgen._pyformat import LINE_LENGTH, fit_lines, long_lines
+
+    name = "query_beta_gamma_omega_delta_gamma"
+    short = "x = {'a': 1}  # a style ruff format would change\n"
+    text = (f"{short}\n\nasync def get(conn, record_id):\n"
+            f"    record = await {name}_store.get(conn, record_id) if record_id else None\n"
+            f"    return record\n")
+    assert long_lines(text) == [5]
+    fitted = fit_lines(text, "app/screens/x.py")
+    assert long_lines(fitted) == []
+    assert fitted.startswith(short)                 # untouched: not a long statement
+    assert f"await {name}_store.get(conn, record_id)" in fitted
+    assert all(len(line) <= LINE_LENGTH for line in fitted.splitlines())
+    assert fit_lines(fitted, "app/screens/x.py") == fitted      # stable
+    assert fit_lines(short, "app/screens/x.py") == short
+    compile(fitted, "x.py", "exec")
+
+
+def test_a_statement_ruff_cannot_fit_is_left_as_it_is() -> None:
+    from dsgen._pyformat import fit_lines
+
+    text = 'X = "' + "y" * 120 + '"\n'    # a string literal: nothing to split
+    assert fit_lines(text, "x.py") == text
+
+
+def test_files_the_project_exempts_from_e501_are_left_as_placed() -> None:
+    """fit_lines follows the generated pyproject's per-file-ignores (E501): tests, migrations
+    and stores keep their long lines (titles, SQL) as the templates place them."""
+    import re
+    from pathlib import Path
+
+    from dsgen._pyformat import EXEMPT, fit_lines
+
+    pyproject = (Path(__file__).parents[1] / "blueprints" / "app" / "templates" /
+                 "pyproject.toml.jinja").read_text(encoding="utf-8")
+    ignored = re.findall(r'^"([^"]+)/\*\*" = \[[^\]]*"E501"', pyproject, re.M)
+    assert sorted(f"{p}/" for p in ignored) == sorted(EXEMPT)
+    long = "x = call(" + ", ".join(f"argument_{i}" for i in range(12)) + ")\n"
+    assert fit_lines(long, "app/stores/x.py") == long
+    assert fit_lines(long, "tests/test_x.py") == long
+    assert fit_lines(long, "app/screens/x.py") != long

@@ -52,3 +52,25 @@ def _indexes(db, screens):
             continue
         resource = column(store, screen, "resource")
         db.add_index(*btree(store.name.table, [*([resource] if resource else []), end, start]))
+
+
+def check(screen, store):
+    """A row created without dates takes both defaults: they must make a range (start on
+    or before end), or every such row breaks the constraint's daterange() (a 500)."""
+    if store is None:
+        return []
+    start = store.field(str(screen.options.get("start")))
+    end = store.field(str(screen.options.get("end")))
+    if start is None or end is None or start is end:
+        return []
+    if not (start.has_default and end.has_default):
+        return []
+    a, b = start.default, end.default
+    if a == "now" and b == "now":
+        return []
+    if b == "now" or (a != "now" and str(a) <= str(b)):
+        return []
+    when = "today" if a == "now" else str(a)
+    return [f"start: '{start.name.snake}' defaults to {when}, after the default of end "
+            f"'{end.name.snake}' ({b}) (a booking without dates would end before it starts; "
+            f"give end a later default, 'now' or none)"]

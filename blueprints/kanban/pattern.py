@@ -16,3 +16,22 @@ def schema(db, screens):
         order = column(store, screen, "order_by")
         db.add_index(*btree(store.name.table, [group, *([order] if order else []),
                                                label(db.spec, store, screen), "id"]))
+
+
+def check(screen, store):
+    """`order_by` is renumbered on every move, column by column: each column has a first
+    card, so a field unique across the table (alone or in a unique index) cannot hold it."""
+    order = screen.options.get("order_by")
+    field = store.field(str(order)) if store is not None and order is not None else None
+    if field is None:
+        return []
+    if field.unique:
+        return [f"order_by: '{field.name.snake}' is unique, but every column numbers its "
+                f"cards from the same first position (drop 'unique' from the field, or "
+                f"order by another int field)"]
+    for index in store.indexes:
+        if index.unique and field.name.snake in index.fields:
+            return [f"order_by: '{field.name.snake}' is in a unique index "
+                    f"({', '.join(index.fields)}), but the board renumbers positions on every "
+                    f"move (drop the field from the index, or order by another int field)"]
+    return []
