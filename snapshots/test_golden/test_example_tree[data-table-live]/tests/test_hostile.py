@@ -276,11 +276,10 @@ def test_hostile_strings_are_stored_and_shown_escaped(
 
 
 def _products_rows(db: Any, labels: list[str]) -> None:
-    from tests.conftest import insert
+    from tests.conftest import make
 
-    for label in labels:
-        values = {"name": label}
-        insert(db, "products", **values)
+    for label in labels:  # other required and unique columns: the sample factory's
+        make(db, "products", **{"name": label[: 120]})
 
 
 def test_products_export_starts_no_formula_in_any_locale(raw: TestClient, db: Any) -> None:
@@ -447,9 +446,10 @@ def test_the_statement_timeout_cancels_a_slow_query(database_url: str) -> None:
 def test_exports_that_are_never_read_do_not_starve_the_pool(
     small_server: tuple[str, int], db: Any
 ) -> None:
-    required = {
-    }
     from psycopg import sql
+
+    required = {  # a unique one numbered by the row (g), the others one sample
+    }
 
     label = "name"
     columns = [label, *required]
@@ -459,8 +459,8 @@ def test_exports_that_are_never_read_do_not_starve_the_pool(
             sql.Identifier("products"),
             sql.SQL(", ").join(map(sql.Identifier, columns)),
             sql.SQL(", ").join(
-                [sql.SQL("'row ' || g || repeat('x', 80)")]
-                + [sql.Literal(v) for v in required.values()]
+                [sql.SQL("left('row ' || g || repeat('x', 80), 120)"),
+                 *required.values()]
             ),
         )
     )

@@ -278,11 +278,10 @@ def test_hostile_strings_are_stored_and_shown_escaped(
 
 
 def _employees_rows(db: Any, labels: list[str]) -> None:
-    from tests.conftest import insert
+    from tests.conftest import make
 
-    for label in labels:
-        values = {"name": label}
-        insert(db, "employees", **values)
+    for label in labels:  # other required and unique columns: the sample factory's
+        make(db, "employees", **{"name": label[: 120]})
 
 
 def test_employees_export_starts_no_formula_in_any_locale(raw: TestClient, db: Any) -> None:
@@ -304,11 +303,10 @@ def test_employees_export_starts_no_formula_in_any_locale(raw: TestClient, db: A
 
 
 def _assets_rows(db: Any, labels: list[str]) -> None:
-    from tests.conftest import insert
+    from tests.conftest import make
 
-    for label in labels:
-        values = {"tag": label}
-        insert(db, "assets", **values)
+    for label in labels:  # other required and unique columns: the sample factory's
+        make(db, "assets", **{"tag": label[: 40]})
 
 
 def test_assets_export_starts_no_formula_in_any_locale(raw: TestClient, db: Any) -> None:
@@ -472,9 +470,10 @@ def test_the_statement_timeout_cancels_a_slow_query(database_url: str) -> None:
 def test_exports_that_are_never_read_do_not_starve_the_pool(
     small_server: tuple[str, int], db: Any
 ) -> None:
-    required = {
-    }
     from psycopg import sql
+
+    required = {  # a unique one numbered by the row (g), the others one sample
+    }
 
     label = "name"
     columns = [label, *required]
@@ -484,8 +483,8 @@ def test_exports_that_are_never_read_do_not_starve_the_pool(
             sql.Identifier("employees"),
             sql.SQL(", ").join(map(sql.Identifier, columns)),
             sql.SQL(", ").join(
-                [sql.SQL("'row ' || g || repeat('x', 80)")]
-                + [sql.Literal(v) for v in required.values()]
+                [sql.SQL("left('row ' || g || repeat('x', 80), 120)"),
+                 *required.values()]
             ),
         )
     )

@@ -61,7 +61,7 @@ def make_unit(db, **values) -> str:
     n = next(_serial)
     row = {
         "code": (f"Unit {n} " + "Ada <b>&</b> {{ 7*7 }}")[:30],
-        "depot": make_depot(db),
+        "depot": make(db, "depots"),
     }
     return make(db, "units", **{**row, **values})
 
@@ -81,7 +81,7 @@ def new_row(db, first: date, last: date, **values) -> dict:
         "class": "a'b",
         "reference": sample("rentals", "reference"),
         "contact": sample("rentals", "contact"),
-        "handled_by": make_depot(db),
+        "handled_by": make(db, "depots"),
         START: first,
         END: last,
     }
@@ -109,7 +109,7 @@ def valid_form(db, first: date, last: date, resource: str) -> dict[str, str]:
         END: last.isoformat(),
         RESOURCE: resource,
     }
-    form["handled_by"] = make_depot(db)
+    form["handled_by"] = make(db, "depots")
     return form
 
 

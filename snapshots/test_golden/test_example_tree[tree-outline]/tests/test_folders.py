@@ -32,6 +32,8 @@ def valid_form(db) -> dict[str, str]:
 
 def add(db, label: str, parent: str | None = None) -> str:
     """Insert a node (under `parent`, or at the top level) with plain SQL."""
+    label = label[: 80]  # the label's length bounds
+
     values = {LABEL: label, PARENT: parent}
     return make(db, TABLE, **values)
 
@@ -51,8 +53,8 @@ def label_of(db, node_id: str) -> str:
 
 
 def test_page_renders_only_the_top_level(client, db):
-    parent = add(db, "Zed top")
-    add(db, "Abe top")
+    add(db, "Zed top")
+    parent = add(db, "Abe top")
     add(db, "Hidden child", parent)
 
     response = client.get(PATH)
@@ -132,9 +134,10 @@ def test_a_large_level_pages_with_keyset(client, db):
     events = parse(ds_get(client, f"{PATH}/{top}/children", after=last_shown).text)
     assert patched_ids(events) == [f"#{K}-more-{top}", f"#{K}-group-{top}"]
     rest = events[1].elements
-    assert rest.count('role="treeitem"') == 3
-    assert all(f'id="{K}-node-{i}"' in rest for i in ids[PAGE_SIZE:])
-    assert f"{K}-more-" not in rest
+    shown = min(3, PAGE_SIZE)  # the 3 left, or a page of them
+    assert rest.count('role="treeitem"') == shown
+    assert all(f'id="{K}-node-{i}"' in rest for i in ids[PAGE_SIZE : PAGE_SIZE + shown])
+    assert (f"{K}-more-" in rest) == (shown < 3)
 
 
 def test_selecting_patches_only_the_detail_pane(client, db):

@@ -77,7 +77,7 @@ def db(db_conn: psycopg.Connection[dict[str, Any]]) -> psycopg.Connection[dict[s
     return db_conn
 
 
-def insert(db: psycopg.Connection[Any], table: str, **values: Any) -> str:
+def insert(db: psycopg.Connection[Any], table: str, /, **values: Any) -> str:
     """Insert one row with plain SQL; returns its id."""
     query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
         sql.Identifier(table),
@@ -185,7 +185,7 @@ def _value(col: Col, n: int) -> str:
     raise ValueError(f"no sample for a {col.type} column")
 
 
-def make(db: psycopg.Connection[Any], table: str, **values: Any) -> str:
+def make(db: psycopg.Connection[Any], table: str, /, **values: Any) -> str:
     """Insert one valid row and return its id: the given values, and for every other required
     or unique column a fresh sample (a sequence: unique columns never collide, not even on a
     default); a required ref gets a new referenced row."""

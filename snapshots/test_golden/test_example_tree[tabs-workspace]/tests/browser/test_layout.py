@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import insert, ready
+from tests.conftest import make, ready
 
 pytestmark = pytest.mark.browser
 
@@ -20,8 +20,9 @@ SCREENS = [
     ("companies", "/companies", None),
     ("companies-detail", "/companies/{id}", "companies"),
 ]
-# One sample row per store, its references pointing at the referenced stores' rows, so the
-# screens show records and not only their empty states.
+# One sample row per store (the sample factory fills the other required and unique columns),
+# its references pointing at the referenced stores' rows, so the screens show records and
+# not only their empty states.
 SAMPLES = {
     "companies": {
         "name": "Ada <b>&</b> {{ 7*7 }}",
@@ -163,7 +164,7 @@ def seed(db) -> dict[str, str]:
         assert ready_tables, "circular references between stores"
         for table in ready_tables:
             refs = {column: ids[target] for column, target in REFS[table].items()}
-            ids[table] = insert(db, table, **SAMPLES[table], **refs)
+            ids[table] = make(db, table, **SAMPLES[table], **refs)
     return ids
 
 

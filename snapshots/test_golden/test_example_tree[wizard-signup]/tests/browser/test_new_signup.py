@@ -183,6 +183,7 @@ def test_the_review_lists_every_value_and_submit_creates_one_record(page, db):
         save(page, steps[number - 1], number)
     expect(page).to_have_url(draft_url(len(STEPS) + 1))
     review = page.locator(f"#{K}-review")
+    expect(review).to_be_visible()
     expect(review).to_contain_text("Ada <b>&</b> {{ 7*7 }}")  # name
     expect(review).to_contain_text("ada@example.com")  # email
     expect(review).to_contain_text("Ada <b>&</b> {{ 7*7 }}")  # from
