@@ -19,8 +19,8 @@ from dsgen.db.postgres.realtime import (
     UpgradeRealtimeLog,
     realtime_ops,
 )
-from dsgen.db.postgres.revision import render_revision
 from dsgen.db.postgres.realtime import realtime_state as _realtime_state
+from dsgen.db.postgres.revision import render_revision
 from dsgen.db.postgres.state import schema_state
 from tests.test_migrate import (  # noqa: F401 (fixtures)
     Project,
