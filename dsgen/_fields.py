@@ -84,7 +84,11 @@ def model_annotation(field: Field) -> tuple[str, list[str]]:
     if t is FieldType.ENUM:
         base = "Literal[" + ", ".join(_literal(v) for v in field.values) + "]"
     elif t is FieldType.JSON:
-        # Before-validators run last-listed first: blank check, then JSON parsing.
+        # Before-validators run last-listed first: blank check, then JSON parsing. A required
+        # value must be there: blank and `null` are no value (the column is NOT NULL).
+        if field.required:
+            return ("Annotated[Any, AfterValidator(json_present), BeforeValidator(parse_json), "
+                    "Blank]"), []
         return "Annotated[Any, BeforeValidator(parse_json), Blank]", []
     else:
         base = type_info(field).python
@@ -236,7 +240,8 @@ _IMPORTS = {
     "ConfigDict": "pydantic", "Field": "pydantic",
 }
 _FORMS = ("Blank", "as_utc", "check_email", "check_http_url", "date_value", "datetime_value",
-          "decimal_value", "form_bool", "form_list", "form_str", "in_date_range", "json_value",
+          "decimal_value", "form_bool", "form_list", "form_str", "in_date_range", "json_present",
+          "json_value",
           "like_pattern", "now", "parse_json", "plain_text", "single_line", "text_value",
           "today", "uuid_list")
 _STDLIB = {"datetime", "decimal", "typing", "uuid"}

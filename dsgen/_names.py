@@ -15,7 +15,7 @@ _SOFT_KEYWORDS = frozenset({"_", "case", "match"})
 # app.core.forms validators): lower-case ones can be spec field names.
 _ANNOTATION_NAMES = frozenset({
     "list", "str", "int", "float", "bool", "dict", "date", "datetime", "as_utc", "check_email",
-    "check_http_url", "parse_json",
+    "check_http_url", "json_present", "parse_json",
 })
 
 # Plurals that the suffix rules below get wrong; kept short on purpose.

@@ -19,8 +19,8 @@ from dsgen._assets import DATASTAR_PATH, DATASTAR_SHA256, DATASTAR_VERSION
 from dsgen._blueprints import Blueprint, Option, Registry
 from dsgen._errors import Diagnostic, DsgenError, SpecError, UnsafePathError
 from dsgen._fields import import_block, store_imports
-from dsgen._pyformat import fit_lines
 from dsgen._model import Spec
+from dsgen._pyformat import fit_lines
 from dsgen._views import ScreenView, StoreView, store_views
 from dsgen.db.quote import quote_ident, sql_literal
 

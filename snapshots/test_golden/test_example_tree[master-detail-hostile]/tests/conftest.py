@@ -115,6 +115,7 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
     ),
     "orders": (
         Col("where", "string", required=True),
+        Col("return", "json", required=True),
     ),
 }
 _SEQUENCE = itertools.count(1)

@@ -21,6 +21,7 @@ def valid_form(db) -> dict[str, str]:
     """A submission the server accepts (strings, as a browser sends them)."""
     form = {
         "where": "Ada <b>&</b> {{ 7*7 }}",
+        "return": "{\"source\": \"test\"}",
     }
     return form
 

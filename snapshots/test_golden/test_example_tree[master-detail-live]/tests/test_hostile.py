@@ -33,6 +33,10 @@ TEXT_FIELDS = [
 # (screen address, field, type) of every number and date field on a form.
 BOUNDED_FIELDS = [
 ]
+# (screen address, field, type) of every required field on a form (a check box is never blank).
+REQUIRED_FIELDS = [
+    ("/tasks", "title", "string"),
+]
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
     "\"'><svg onload=alert(1)>",
@@ -233,6 +237,17 @@ def test_an_overlong_text_field_gets_a_field_error(
     response = raw.post(path, data=form, headers=DATASTAR)
     assert response.status_code == 200
     assert "Use at most" in response.text
+
+
+@pytest.mark.parametrize(("path", "name", "kind"), REQUIRED_FIELDS)
+def test_a_required_field_left_blank_gets_a_field_error(
+    raw: TestClient, path: str, name: str, kind: str
+) -> None:
+    # JSON `null` is no value either: the column is NOT NULL.
+    for blank in ["", "  ", *(["null"] if kind == "json" else [])]:
+        response = raw.post(path, data={**FORMS[path], name: blank}, headers=DATASTAR)
+        assert response.status_code == 200, blank
+        assert "created." not in response.text, blank
 
 
 @pytest.mark.parametrize(("path", "name", "kind"), BOUNDED_FIELDS)

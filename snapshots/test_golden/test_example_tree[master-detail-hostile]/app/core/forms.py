@@ -97,6 +97,13 @@ def parse_json(value: Any) -> Any:
     return parsed
 
 
+def json_present(value: Any) -> Any:
+    """A required JSON field: blank or `null` is no value (its column is NOT NULL)."""
+    if value is None:
+        raise ValueError("This field is required.")
+    return value
+
+
 def as_utc(value: datetime | None) -> datetime | None:
     """`datetime-local` inputs carry no zone: this app stores and shows them as UTC."""
     if value is None:

@@ -5,13 +5,17 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, IntegrityError
 from psycopg.rows import DictRow
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from psycopg.types.json import Jsonb
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.core.forms import (
     Blank,
     form_list,
     form_str,
+    json_present,
+    json_value,
     like_pattern,
+    parse_json,
     single_line,
     text_value,
     uuid_list,
@@ -28,6 +32,7 @@ class OrderIn(BaseModel):
 
     where: Annotated[str, Blank, AfterValidator(single_line)] = Field(min_length=1, max_length=1000)
     group: list[UUID] = []
+    return_: Annotated[Any, AfterValidator(json_present), BeforeValidator(parse_json), Blank] = Field(alias="return")
 
 
 # Form values: what the <form> shows, as strings, keyed by input name.
@@ -37,6 +42,7 @@ def form_values(form: Any) -> dict[str, Any]:
     return {
         "where": form_str(form, "where"),
         "group": form_list(form, "group"),
+        "return": form_str(form, "return"),
     }
 
 
@@ -44,6 +50,7 @@ def record_values(record: Row) -> dict[str, Any]:
     return {
         "where": text_value(record["where"]),
         "group": uuid_list([item["id"] for item in record["group"]]),
+        "return": json_value(record["return"]),
     }
 
 
@@ -51,6 +58,7 @@ def new_values() -> dict[str, Any]:
     return {
         "where": "",
         "group": [],
+        "return": "",
     }
 
 
@@ -73,6 +81,7 @@ async def list_rows(
         f"""
         SELECT t."id",
                t."where",
+               t."return",
                COALESCE((
                    SELECT json_agg(json_build_object('id', c."id", 'label', c."class")
                                    ORDER BY c."class", c."id")
@@ -96,6 +105,7 @@ async def get(conn: AsyncConnection[DictRow], record_id: UUID) -> Row | None:
         """
         SELECT t."id",
                t."where",
+               t."return",
                COALESCE((
                    SELECT json_agg(json_build_object('id', c."id", 'label', c."class")
                                    ORDER BY c."class", c."id")
@@ -129,6 +139,7 @@ async def options(conn: AsyncConnection[DictRow], limit: int = 1000) -> list[Row
 def _params(data: OrderIn) -> dict[str, Any]:
     return {
         "where": data.where,
+        "return": None if data.return_ is None else Jsonb(data.return_),
     }
 
 
@@ -155,8 +166,8 @@ async def create(conn: AsyncConnection[DictRow], data: OrderIn) -> UUID:
     async with conn.transaction():
         cur = await conn.execute(
             """
-            INSERT INTO "orders" ("where")
-            VALUES (%(where)s)
+            INSERT INTO "orders" ("where", "return")
+            VALUES (%(where)s, %(return)s)
             RETURNING "id"
             """,
             _params(data),
@@ -173,6 +184,7 @@ async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: OrderIn)
             """
             UPDATE "orders"
             SET "where" = %(where)s,
+"return" = %(return)s,
 "updated_at" = now()
             WHERE "id" = %(id)s
             """,

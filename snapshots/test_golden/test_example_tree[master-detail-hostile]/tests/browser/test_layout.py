@@ -31,6 +31,7 @@ SAMPLES = {
     },
     "orders": {
         "where": "Ada <b>&</b> {{ 7*7 }}",
+        "return": "{\"source\": \"test\"}",
     },
 }
 REFS = {
