@@ -231,11 +231,13 @@ def test_availability_is_per_room(page, db):
 def test_a_newcomer_adds_a_room_then_books_it(page, db):
     """From an empty app, through the UI alone: the empty state leads to the form of
     Rooms; back here by the menu, the new one is picked and booked."""
+    # Before the pages: the rows its required refs need must be in their pickers.
+    values = rooms_form(db)
     open_page(page, PATH)
     page.click(f"#{ID}-empty-add")
     home_form = page.locator("#rooms-form")
     expect(home_form).to_be_visible()
-    for name, value in rooms_form(db).items():
+    for name, value in values.items():
         control = page.locator(f"#rooms-form-{name}")
         if control.evaluate("el => el.tagName") == "SELECT":
             control.select_option(value)

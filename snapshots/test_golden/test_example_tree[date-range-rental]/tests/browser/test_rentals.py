@@ -228,11 +228,13 @@ def test_availability_is_per_unit(page, db):
 def test_a_newcomer_adds_a_unit_then_books_it(page, db):
     """From an empty app, through the UI alone: the empty state leads to the form of
     Units; back here by the menu, the new one is picked and booked."""
+    # Before the pages: the rows its required refs need must be in their pickers.
+    values = units_form(db)
     open_page(page, PATH)
     page.click(f"#{ID}-empty-add")
     home_form = page.locator("#units-form")
     expect(home_form).to_be_visible()
-    for name, value in units_form(db).items():
+    for name, value in values.items():
         control = page.locator(f"#units-form-{name}")
         if control.evaluate("el => el.tagName") == "SELECT":
             control.select_option(value)
