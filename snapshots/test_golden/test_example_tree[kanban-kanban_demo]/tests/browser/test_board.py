@@ -140,6 +140,9 @@ def test_add_a_card_inline(page, db):
     field.press("Enter")  # empty: the server says what is missing
     expect(page.locator(f"{column(last)}-add-error")).to_be_visible()
     assert count(db, TABLE) == 0
+    # Enter does nothing while the Add button is disabled (a request in flight),
+    # as for anyone typing: wait until the answer has finished.
+    expect(page.locator(f"{column(last)}-add button[type=submit]")).to_be_enabled()
     field.fill(text)
     field.press("Enter")
 
