@@ -117,6 +117,10 @@ window.appUi.openDialog = (id, opener) => {
   if (!(dialog instanceof HTMLDialogElement) || dialog.open) return;
   openers.set(dialog, opener ?? document.activeElement);
   dialog.showModal();
+  if (toasts()?.children.length) {
+    raise(toasts());  // still readable above it (though inert, as all outside the dialog)
+    place();
+  }
 };
 
 document.addEventListener('close', (evt) => {
@@ -124,6 +128,7 @@ document.addEventListener('close', (evt) => {
   if (!(dialog instanceof HTMLDialogElement)) return;
   const opener = openers.get(dialog);
   openers.delete(dialog);
+  place();
   if (opener?.isConnected && shown(opener) && !opener.closest('[inert]')) opener.focus();
 }, true);  // close does not bubble
 
@@ -167,11 +172,13 @@ function dismiss(toast) {
 }
 
 // Bottom (above the tab bar on phones), or the top when the stack would cover a primary
-// action (a submit button, a .btn-primary) there and not at the top.
+// action (a submit button, a .btn-primary) there and not at the top: on the page, or in the
+// top dialog when one is open (a drawer's footer).
 function covers(box) {
   const r = box.getBoundingClientRect();
-  return [...document.querySelectorAll('.btn-primary, button[type=submit], button:not([type])')].some((el) => {
-    if (el.closest('#toasts, dialog') || !shown(el)) return false;
+  const top = [...document.querySelectorAll('dialog:modal')].pop();
+  return [...(top ?? document).querySelectorAll('.btn-primary, button[type=submit], button:not([type])')].some((el) => {
+    if (el.closest('#toasts') || (!top && el.closest('dialog')) || !shown(el)) return false;
     const b = el.getBoundingClientRect();
     return b.right > r.left && b.left < r.right && b.bottom > r.top && b.top < r.bottom;
   });
