@@ -167,7 +167,7 @@ function dismiss(toast) {
   const hadFocus = toast.contains(document.activeElement);
   const next = toast.nextElementSibling || toast.previousElementSibling;
   toast.remove();
-  if (hadFocus) (next?.querySelector('[data-toast-close]') ?? document.getElementById('screen'))?.focus();
+  if (hadFocus) next?.querySelector('[data-toast-close]')?.focus();
   place();
 }
 
@@ -196,11 +196,14 @@ function place() {
   if (covers(box)) box.dataset.place = 'bottom';
 }
 
-// The stack is a manual popover, in the top layer: shown again on each toast so it comes
-// above a dialog opened since.
+// The stack is a manual popover, in the top layer: shown again (only while a dialog is
+// open: hiding would drop a focus held in it) so it comes above a dialog opened since.
 function raise(box) {
   if (!box.showPopover) return;
-  if (box.matches(':popover-open')) box.hidePopover();
+  if (box.matches(':popover-open')) {
+    if (!document.querySelector('dialog:modal')) return;
+    box.hidePopover();
+  }
   box.showPopover();
 }
 
@@ -212,10 +215,10 @@ function added(toast) {
     timers.set(toast, {left: timeout, started: 0, id: 0});
     run(toast);
   }
-  const shown = [...toasts().children];
-  while (shown.length > MAX_TOASTS) {
-    const oldest = shown.find((el) => el.dataset.toast !== 'error') ?? shown[0];
-    shown.splice(shown.indexOf(oldest), 1);
+  const stack = [...toasts().children];
+  while (stack.length > MAX_TOASTS) {
+    const oldest = stack.find((el) => el.dataset.toast !== 'error') ?? stack[0];
+    stack.splice(stack.indexOf(oldest), 1);
     dismiss(oldest);
   }
   place();
