@@ -1,6 +1,13 @@
 """The gantt pattern's own Python (loaded by dsgen's blueprint registry)."""
 
 
+def record_page(screen):
+    """A full page of the screen opens one record at <route>/<id>
+    (its task's drawer beside the chart):
+    the command palette's search hits link there."""
+    return screen.route if screen.store is not None else None
+
+
 def schema(db, screens):
     """Indexes for large tables: the rows read ORDER BY start NULLS LAST, label, id LIMIT n."""
     if db.backend != "postgres":

@@ -1,6 +1,13 @@
 """The kanban pattern's own Python (loaded by dsgen's blueprint registry)."""
 
 
+def record_page(screen):
+    """A full page of the screen opens one record at <route>/<id>
+    (its card's drawer on the board):
+    the command palette's search hits link there."""
+    return screen.route if screen.store is not None else None
+
+
 def schema(db, screens):
     """Indexes for large tables: a column reads WHERE group = $1 ORDER BY position NULLS
     LAST, label, id (and the board partitions by group in that order)."""

@@ -1,6 +1,13 @@
 """The tree pattern's own Python (loaded by dsgen's blueprint registry)."""
 
 
+def record_page(screen):
+    """A full page of the screen opens one record at <route>/<id>
+    (the node's detail, its ancestors open):
+    the command palette's search hits link there."""
+    return screen.route if screen.store is not None else None
+
+
 def schema(db, screens):
     """Indexes for large tables: a level reads WHERE parent = $1 ORDER BY
     (COALESCE(label::text, ''), id) LIMIT n, and `has_children` probes parent = id."""
