@@ -8,6 +8,11 @@ def record_page(screen):
     return screen.route if screen.store is not None else None
 
 
+def create_route(screen):
+    """Where a new record of the screen's store is made: a top-level node at <route>/new."""
+    return f"{screen.route}/new" if screen.store is not None else None
+
+
 def schema(db, screens):
     """Indexes for large tables: a level reads WHERE parent = $1 ORDER BY
     (COALESCE(label::text, ''), id) LIMIT n, and `has_children` probes parent = id."""
