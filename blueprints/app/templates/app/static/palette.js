@@ -8,6 +8,13 @@ const input = document.getElementById('palette-input');
 const options = () => [...dialog.querySelectorAll('#palette-results [role=option]')];
 let opener = null;
 
+// The shortcut as this platform names it (Cmd-K works everywhere, Ctrl-K too).
+if (/Mac|iPhone|iPad/.test(navigator.platform)) {
+  const button = document.getElementById('palette-open');
+  button?.setAttribute('title', 'Search (⌘K)');
+  for (const kbd of button?.querySelectorAll('kbd') ?? []) kbd.textContent = '⌘K';
+}
+
 function activate(option) {
   for (const o of options()) o.setAttribute('aria-selected', o === option ? 'true' : 'false');
   if (option) {
