@@ -28,7 +28,8 @@ function activate(option) {
 function open() {
   if (dialog.open) return;
   opener = document.activeElement;
-  dialog.showModal();
+  // The shell's overlay system when there (focus return, toasts kept above); else native.
+  if (window.appUi?.openDialog) window.appUi.openDialog('palette', opener); else dialog.showModal();
   input.focus();
   input.select();
   activate(options()[0]);
