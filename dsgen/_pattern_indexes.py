@@ -28,6 +28,9 @@ Index = tuple[str, str, dict[str, Any]]  # (table, name, definition)
 
 
 def btree(table: str, columns: list[str], keys: dict[str, str] | None = None) -> Index:
+    # A column named twice (a board grouped by its own label field) orders nothing more, and
+    # PostgreSQL's migration tooling refuses it: keep its first place.
+    columns = list(dict.fromkeys(columns))
     definition: dict[str, Any] = {"columns": columns, "unique": False, "where": []}
     if keys:
         definition["keys"] = keys
