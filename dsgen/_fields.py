@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from dsgen._model import Field, FieldType
 
@@ -137,6 +138,11 @@ def max_length(field: Field) -> int:
     if field.max is not None:
         return int(field.max)
     return DEFAULT_MAX_LENGTH[field.type]
+
+
+def number_text(value: float | int) -> str:
+    """A bound as the generated app words it (app/core/forms.py number_text): 1000000, 2.5."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def number_range(field: Field) -> tuple[float | int | None, float | int | None]:
@@ -365,10 +371,9 @@ def invalid_value(field: Field) -> tuple[str, str] | None:
     if t in (FieldType.STRING, FieldType.TEXT) and field.required:
         return "", "This field is required."
     if t in (FieldType.INT, FieldType.FLOAT, FieldType.DECIMAL):
-        if field.max is not None:
-            return str(field.max + 1000), f"Must be at most {field.max:g}."
-        if t is FieldType.INT:
-            return "not a number", "Enter a whole number."
+        high = number_range(field)[1]
+        if high is not None:   # a number: a person can type it into a number input
+            return str(high + 1000), f"Must be at most {number_text(high)}."
         return "not a number", "Enter a number."
     if t is FieldType.EMAIL:
         return "not-an-email", "Enter an email address like name@example.com."

@@ -18,6 +18,14 @@ _LABEL_TYPES = (FieldType.STRING, FieldType.EMAIL, FieldType.ENUM, FieldType.URL
 _LABEL_NAMES = ("name", "title", "label")
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(eq=False)
 class FieldView:
     """A store's field as templates see it."""
@@ -206,6 +214,16 @@ class StoreView:
     def invalid_field(self) -> FieldView | None:
         """A field with a value the server must reject (for generated validation tests)."""
         return next((f for f in self.fields if f.invalid is not None), None)
+
+    @property
+    def typed_invalid_field(self) -> FieldView | None:
+        """A field with a value the server must reject that a person can type into its input
+        (for browser tests: a number input takes only numbers)."""
+        for f in self.fields:
+            bad = f.invalid
+            if bad is not None and not (f.numeric and not _is_number(bad[0])):
+                return f
+        return None
 
     @property
     def required_refs(self) -> list[FieldView]:
