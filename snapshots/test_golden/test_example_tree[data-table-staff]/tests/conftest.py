@@ -193,6 +193,48 @@ def _value(col: Col, n: int) -> str:
     raise ValueError(f"no sample for a {col.type} column")
 
 
+# Each store's label column: the field a record is shown by (in lists, titles, toasts).
+LABELS: dict[str, str] = {
+    "teams": "name",
+    "employees": "name",
+    "assets": "tag",
+}
+
+
+def label(table: str, text: str) -> str:
+    """The label a test gives a record for `text`, as it is stored, typed into a form and
+    shown: the text itself where the label column holds text (fitted to its length bounds),
+    else a value of the column's type that sorts as the texts do (by their first letters)."""
+    col = next((c for c in COLUMNS[table] if c.name == LABELS[table]), None)
+    if col is None:
+        raise ValueError(f"{table}: a many-ref cannot label a record in a test")
+    if col.type in ("string", "text"):
+        if col.high is not None:
+            text = text[: int(col.high)]
+        return text.ljust(int(col.low or 0), "_")
+    slug = "".join(ch if ch.isalnum() else "." for ch in text.lower() if ch.isascii())
+    slug = ".".join(part for part in slug.split(".") if part) or "x"
+    if col.type == "email":
+        return f"{slug}@example.com"
+    if col.type == "url":
+        return "https://example.com/" + slug.replace(".", "-")
+    if col.type == "uuid":
+        return str(uuid.UUID(bytes=text.encode()[:16].ljust(16, b"\0")))
+    # Where the text sorts among all texts, in [0, 1): its first letters in base 28.
+    rank = sum(min(max(ord(ch) - 96, 0), 27) / 28**i for i, ch in enumerate(text.lower()[:3], 1))
+    if col.type == "enum":  # in code point order, as PostgreSQL's C collation sorts them
+        values = sorted(col.values)
+        return values[min(int(rank * len(values)), len(values) - 1)]
+    if col.type == "date":
+        return (date(2024, 1, 1) + timedelta(days=int(rank * 3000))).isoformat()
+    if col.type in ("int", "float", "decimal"):
+        low = int(col.low) if col.low is not None else 0
+        high = int(col.high) if col.high is not None else low + 10**6
+        number = low + int(rank * (high - low))
+        return str(float(number)) if col.type == "float" else str(number)
+    raise ValueError(f"a {col.type} column cannot label a record in a test")
+
+
 def make(db: psycopg.Connection[Any], table: str, /, **values: Any) -> str:
     """Insert one valid row and return its id: the given values, and for every other required
     or unique column a fresh sample (a sequence: unique columns never collide, not even on a

@@ -36,7 +36,7 @@ from app.realtime.listener import Waker
 from app.realtime.response import EventStream
 from app.screens import STREAM_ROUTES
 from app.screens import tasks as screen
-from tests.conftest import DATASTAR, _free_port, count
+from tests.conftest import DATASTAR, _free_port, count, label
 from tests.test_tasks import TABLE, add, valid_form
 
 LIVE_PATH = screen.LIVE_PATH
@@ -272,10 +272,11 @@ def test_writes_through_the_app_pool_wake_listeners_after_commit(database_url, d
             await ear.execute(sql.SQL("LISTEN {}").format(sql.Identifier(notify_channel(TABLE))))
             async with pool.connection() as conn:
                 async with conn.transaction():
-                    for label in ("Woken 1", "Woken 2"):
+                    for text in ("Woken 1", "Woken 2"):
                         await conn.execute(
                             sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(
-                                sql.Identifier(TABLE), sql.Identifier(LABEL)), (label, record))
+                                sql.Identifier(TABLE), sql.Identifier(LABEL)),
+                            (label(TABLE, text), record))
                 committed = [n async for n in ear.notifies(timeout=0.3)]
             after = [n async for n in ear.notifies(timeout=5, stop_after=1)]
             after += [n async for n in ear.notifies(timeout=0.2)]
@@ -310,11 +311,12 @@ def test_the_app_folds_its_wake_ups_off_the_request_path(database_url, db):
             waker.start()
             wake_ups.sender = waker.wake
             try:
-                async def write(label: str) -> None:
+                async def write(text: str) -> None:
                     async with pool.connection() as conn:
                         writers.add(conn.info.backend_pid)
                         await conn.execute(sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(
-                            sql.Identifier(TABLE), sql.Identifier(LABEL)), (label, record))
+                            sql.Identifier(TABLE), sql.Identifier(LABEL)),
+                            (label(TABLE, text), record))
 
                 await asyncio.gather(*(write(f"Folded {n}") for n in range(8)))
                 notes = [n async for n in ear.notifies(timeout=5, stop_after=1)]
@@ -405,7 +407,8 @@ def test_subscribers_with_the_same_key_share_one_render(served, db):
     feed = served.feed
     counting = CountingView(feed.view)
     feed.view = counting
-    keys = ["", "", "", "zq-shared", "zq-shared"]
+    shared = label(TABLE, "zq-shared one")  # a search only the first new row matches
+    keys = ["", "", "", shared, shared]
     start = watermark(db)
     try:
         with httpx2.Client(timeout=10) as client:
@@ -423,7 +426,7 @@ def test_subscribers_with_the_same_key_share_one_render(served, db):
                     c.__exit__(None, None, None)
     finally:
         feed.view = counting.view
-    assert {k: counting.renders[k] for k in set(keys)} == {"": 1, "zq-shared": 1}
+    assert {k: counting.renders[k] for k in set(keys)} == {"": 1, shared: 1}
     frames = [frames_after(t) for t in texts]
     assert frames[0] == frames[1] == frames[2] and frames[3] == frames[4]
     assert set(rows_in(texts[0])) == set(created)
@@ -461,7 +464,8 @@ def test_reconnecting_replays_exactly_the_missed_changes(served, db, via_fastapi
             seen = event_ids(stream.until(has_rows(kept, renamed, removed)))[-1]
         # While disconnected: two creates, a rename, a delete.
         created = [add(db, "Resume x1"), add(db, "Resume x2")]
-        db.execute(f'UPDATE "{TABLE}" SET "{LABEL}" = %s WHERE id = %s', ("Resume n", renamed))
+        resumed = label(TABLE, "Resume n")
+        db.execute(f'UPDATE "{TABLE}" SET "{LABEL}" = %s WHERE id = %s', (resumed, renamed))
         db.execute(f'DELETE FROM "{TABLE}" WHERE id = %s', (removed,))
         # Datastar sends the last id it saw; the page's own ?since= is older.
         with open_stream(client, served, since=start, last_event_id=seen,
@@ -470,7 +474,7 @@ def test_reconnecting_replays_exactly_the_missed_changes(served, db, via_fastapi
                                    and "mode remove" in t and hello()(t))
     assert FULL_LIST not in text, "a replay, not a full render"
     assert sorted(rows_in(text)) == sorted([*created, renamed]), "exactly the missed rows"
-    assert "Resume n" in text
+    assert resumed in text
     removal = next(b for b in text.split("\n\n") if "mode remove" in b)
     assert f"{screen.ITEM}{removed}" in removal
     assert Position.parse(event_ids(text)[-1]) is not None
@@ -805,16 +809,17 @@ def test_a_write_through_one_process_reaches_a_stream_on_another(database_url, d
                               timeout=10) as response:
                 stream = Stream(response)
                 stream.until(hello())
-                form = {**valid_form(db), LABEL: "Across processes"}
+                across = label(TABLE, "Across processes")
+                form = {**valid_form(db), LABEL: across}
                 written = httpx2.post(one_url + screen.PATH, data=form, headers=DATASTAR,
                                      timeout=10)
                 assert written.status_code == 200, written.text
                 (created,) = db.execute(
                     sql.SQL("SELECT id FROM {} WHERE {} = %s").format(
                         sql.Identifier(TABLE), sql.Identifier(LABEL)),
-                    ("Across processes",)).fetchall()
+                    (across,)).fetchall()
                 text = stream.until(lambda t: str(created["id"]) in rows_in(t))
-            assert "Across processes" in text
+            assert across in text
         finally:
             stop_server(two)
     finally:

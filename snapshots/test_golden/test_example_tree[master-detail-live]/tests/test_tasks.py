@@ -3,7 +3,7 @@
 import json
 import uuid
 
-from tests.conftest import DATASTAR, count, make
+from tests.conftest import DATASTAR, count, label, make
 from tests.sse import parse, patched_ids, signals_of
 
 PATH = "/tasks"
@@ -26,8 +26,9 @@ def valid_form(db) -> dict[str, str]:
     return form
 
 
-def add(db, label: str) -> str:
-    values = {"title": label}
+def add(db, text: str) -> str:
+    """A record labelled for `text` (see conftest.label), with plain SQL."""
+    values = {"title": label(TABLE, text)}
     return make(db, TABLE, **values)
 
 
@@ -110,4 +111,4 @@ def test_delete_removes_the_record(client, db):
 
     assert response.status_code == 200
     assert count(db, TABLE) == 0
-    assert "Doomed" in response.text  # the toast names what was deleted
+    assert label(TABLE, "Doomed") in response.text  # the toast names what was deleted

@@ -4,8 +4,9 @@ import json
 import re
 
 import pytest
+from markupsafe import escape
 
-from tests.conftest import DATASTAR, make
+from tests.conftest import DATASTAR, label, make
 from tests.sse import parse, patched_ids, scripts_of, signals_of
 
 PATH = "/workspace"
@@ -36,9 +37,10 @@ def tab_signals(html: str) -> dict:
     raise AssertionError("no _tabs signals on the page")
 
 
-def add(db, label: str) -> str:
-    """A note with every required field set; returns its id."""
-    values = {"title": label}
+def add(db, text: str) -> str:
+    """A note labelled for `text` (see conftest.label) with every required
+    field set; returns its id."""
+    values = {"title": label(TABLE, text)}
     return make(db, TABLE, **values)
 
 
@@ -118,15 +120,17 @@ def test_an_unknown_panel_is_a_toast(client, db):
 
 
 def test_own_panel_filter_runs_on_the_server_and_escapes(client, db):
+    alpha = label(TABLE, "Alpha <b>&</b>")
+    zulu = label(TABLE, "Zulu")
     add(db, "Alpha <b>&</b>")
-    add(db, "Beta")
+    add(db, "Zulu")
 
-    events = parse(ds_get(client, f"{PATH}/tabs/{OWN[0]}/rows", q="alpha").text)
+    events = parse(ds_get(client, f"{PATH}/tabs/{OWN[0]}/rows", q=alpha).text)
 
     assert patched_ids(events) == [f"#{ID}-rows-{OWN[0]}"]
-    assert "Alpha &lt;b&gt;&amp;&lt;/b&gt;" in events[0].elements
+    assert str(escape(alpha)) in events[0].elements
     assert "<b>&</b>" not in events[0].elements
-    assert "Beta" not in events[0].elements
+    assert zulu not in events[0].elements
     nothing = parse(ds_get(client, f"{PATH}/tabs/{OWN[0]}/rows", q="no such thing").text)
     assert "match “no such thing”" in nothing[0].elements  # the empty state says why
 

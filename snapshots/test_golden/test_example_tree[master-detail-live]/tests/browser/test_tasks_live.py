@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_tasks import fill
-from tests.conftest import _free_port, ready
+from tests.conftest import _free_port, label, ready
 from tests.test_tasks import PATH, TABLE, add, valid_form
 
 pytestmark = pytest.mark.browser
@@ -70,7 +70,7 @@ def save_label(page, record_id: str, text: str) -> None:
     """Rename a record through the UI of `page`."""
     page.locator(f"#tasks-row-{record_id}").click()
     page.click("#tasks-edit")
-    fill(page, {LABEL: text})
+    fill(page, {LABEL: label(TABLE, text)})
     page.locator("#tasks-form [type=submit]").click()
     expect(page.locator("#toasts")).to_contain_text("saved")
 
@@ -82,17 +82,17 @@ def test_a_change_in_one_browser_appears_in_the_other(page, other_page, db):
 
     # Created in the other browser: here it appears in its sorted place, without a reload.
     other_page.click("#tasks-new")
-    fill(other_page, {**valid_form(db), LABEL: "Aardvark"})
+    fill(other_page, {**valid_form(db), LABEL: label(TABLE, "Aardvark")})
     other_page.locator("#tasks-form [type=submit]").click()
-    expect(page.locator("#tasks-rows > li").first).to_contain_text("Aardvark")
+    expect(page.locator("#tasks-rows > li").first).to_contain_text(label(TABLE, "Aardvark"))
     expect_ids(page, db)
     created = ordered_ids(db)[0]
 
     # Renamed there: the row moves here; the detail pane here follows the record it shows.
     page.locator(f"#tasks-row-{middle}").click()
-    expect(page.locator("#tasks-show h2")).to_have_text("Middle")
+    expect(page.locator("#tasks-show h2")).to_have_text(label(TABLE, "Middle"))
     save_label(other_page, middle, "Zebra")
-    expect(page.locator("#tasks-show h2")).to_have_text("Zebra")
+    expect(page.locator("#tasks-show h2")).to_have_text(label(TABLE, "Zebra"))
     expect_ids(page, db)
     assert shown_ids(page) == [created, middle]
     expect(page.locator(f"#tasks-row-{middle}")).to_have_attribute("aria-current", "true")
@@ -113,8 +113,9 @@ def test_an_open_delete_dialog_survives_an_update_from_elsewhere(page, db):
     page.click("#tasks-delete")
     dialog = page.locator("#tasks-delete-dialog")
     expect(dialog).to_be_visible()
-    db.execute(f'UPDATE "{TABLE}" SET "{LABEL}" = %s WHERE id = %s', ("After", record))
-    expect(page.locator("#tasks-show h2")).to_have_text("After")
+    after = label(TABLE, "After")
+    db.execute(f'UPDATE "{TABLE}" SET "{LABEL}" = %s WHERE id = %s', (after, record))
+    expect(page.locator("#tasks-show h2")).to_have_text(label(TABLE, "After"))
     expect(dialog).to_be_visible()
 
 
@@ -130,7 +131,6 @@ def test_writes_from_outside_the_app_and_the_empty_state(page, db):
     db.execute(f'DELETE FROM "{TABLE}"')
     expect(page.locator("#tasks-list")).to_contain_text("yet")
     assert page.evaluate("window.__noReload") is True
-
 
 def test_a_searching_page_gets_only_its_matches(page, other_page, db):
     add(db, "Alpha one")
@@ -188,7 +188,8 @@ def test_a_page_catches_up_after_the_server_was_killed(browser, database_url, db
         )
         # Changes while no server runs: only the database knows them.
         added = [add(db, f"Added {n}") for n in range(3)]
-        db.execute(f'UPDATE "{TABLE}" SET "{LABEL}" = %s WHERE id = %s', ("A renamed", renamed))
+        new_label = label(TABLE, "A renamed")
+        db.execute(f'UPDATE "{TABLE}" SET "{LABEL}" = %s WHERE id = %s', (new_label, renamed))
         db.execute(f'DELETE FROM "{TABLE}" WHERE id = %s', (removed,))
 
         server = start_server(database_url, port)
@@ -196,7 +197,7 @@ def test_a_page_catches_up_after_the_server_was_killed(browser, database_url, db
         expect(page.locator("#tasks-live-status")).to_have_attribute("data-state", "live")
         expect_ids(page, db)
         assert set(added) | {kept, renamed} == set(shown_ids(page))
-        expect(page.locator(f"#tasks-row-{renamed}")).to_contain_text("A renamed")
+        expect(page.locator(f"#tasks-row-{renamed}")).to_contain_text(new_label)
         assert page.evaluate("window.__noReload") is True
     finally:
         context.close()

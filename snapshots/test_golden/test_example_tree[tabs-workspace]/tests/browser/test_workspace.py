@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ready
+from tests.conftest import label, ready
 from tests.test_contacts import add as add_contact
 from tests.test_workspace import ID, PATH, TABS, add, forget_order, saved_order
 
@@ -125,7 +125,9 @@ def test_a_screen_inside_a_tab_keeps_working_there(page, db):
 
     # Its links patch its own parts, inside the panel; the tabs screen stays.
     panel(page, inside).locator(f"#contacts-row-{record}").click()
-    expect(panel(page, inside).locator("#contacts-show h2")).to_have_text("Shown inside the tab")
+    expect(panel(page, inside).locator("#contacts-show h2")).to_have_text(
+        label("contacts", "Shown inside the tab")
+    )
     expect(page.locator(f"#{ID}-tablist")).to_be_visible()
     expect(tab(page, inside)).to_have_attribute("aria-selected", "true")
     assert page.evaluate("window.__noReload") is True
@@ -134,12 +136,13 @@ def test_a_screen_inside_a_tab_keeps_working_there(page, db):
     # Unsaved input in its form survives a tab switch.
     panel(page, inside).locator("#contacts-new").click()
     field = panel(page, inside).locator("#contacts-form-name")
-    field.fill("Half typed")
+    typed = label("contacts", "Half typed")
+    field.fill(typed)
     other = next(name for name in TABS if name != inside)
     tab(page, other).click()
     expect(field).to_be_hidden()
     tab(page, inside).click()
-    expect(field).to_have_value("Half typed")
+    expect(field).to_have_value(typed)
 
 
 def test_reorder_by_drag_is_saved_and_survives_a_reload(page, db):

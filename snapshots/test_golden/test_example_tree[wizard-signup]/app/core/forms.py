@@ -137,9 +137,9 @@ def _message(error: Any) -> str:
     if kind == "uuid_parsing":
         return "Enter a valid UUID, like 0190c8f2-7a1b-7c3d-8e4f-5a6b7c8d9e0f."
     if kind == "greater_than_equal":
-        return f"Must be at least {ctx['ge']}."
+        return f"Must be at least {number_text(ctx['ge'])}."
     if kind == "less_than_equal":
-        return f"Must be at most {ctx['le']}."
+        return f"Must be at most {number_text(ctx['le'])}."
     if kind == "string_too_long":
         return f"Use at most {ctx['max_length']} characters."
     if kind in ("int_parsing", "int_from_float"):
@@ -147,6 +147,11 @@ def _message(error: Any) -> str:
     if kind in ("decimal_parsing", "float_parsing", "finite_number"):
         return "Enter a number."
     return str(error["msg"])
+
+
+def number_text(value: Any) -> str:
+    """A bound as a person writes it: 1000000 (not 1000000.0 or 1e+06), 2.5."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 # Converters from stored values back to what an <input> shows.
