@@ -279,6 +279,17 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         route = record_route(s) if record_route is not None else None
         if route is not None and s.store is not None:
             detail_routes[s.store.name.snake] = route
+    # Where new rows of a store are made: the first screen (spec order) whose pattern makes
+    # them on a form of its own (its `create_route` hook).
+    makers: dict[str, tuple[ScreenView, str]] = {}
+    for s in screens:
+        create_route = registry.blueprints[s.pattern].hook("create_route")
+        route = create_route(s) if create_route is not None and s.store is not None else None
+        if route is not None and s.store is not None:
+            makers.setdefault(s.store.name.snake, (s, route))
+    for s in screens:
+        if s.store is not None and s.store.name.snake in makers:
+            s.create_screen, s.create_route = makers[s.store.name.snake]
     views = {}  # what each screen's pattern hook computes for its templates
     for s in screens:
         view_hook = registry.blueprints[s.pattern].hook("view")

@@ -232,6 +232,11 @@ class ScreenView:
     icon: str = "rows"
     # Streams its store's changes to open pages (the store is realtime, the blueprint can).
     live: bool = False
+    # Where a new row of its store is made from the UI: the first screen with a form for
+    # one (its form is #<kebab>-form) and that form's URL; None: nowhere. A list-only
+    # screen's "New" leads there.
+    create_screen: ScreenView | None = None
+    create_route: str | None = None
 
     @property
     def name(self) -> Name:

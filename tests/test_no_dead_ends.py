@@ -75,3 +75,40 @@ def test_no_form_edits_a_position_or_a_timestamp():
                 placed.append(path)
     # The task store's position (the board's order_by) is in the timeline and outline forms.
     assert {"app/templates/timeline/_form.html", "app/templates/outline/_form.html"} <= set(placed)
+
+
+LISTS = """\
+dsgen: 1
+app: {name: lists}
+stores:
+  task:
+    fields:
+      title: {type: string, required: true}
+      lane: {type: enum, values: [todo, done], required: true}
+  note: {fields: {text: {type: string, required: true}}}
+  tag: {fields: {name: {type: string, required: true}}}
+screens:
+  all_tasks: {pattern: data-table, store: task}
+  board: {pattern: kanban, store: task, group_by: lane}
+  notes: {pattern: data-table, store: note}
+  note_forms: {pattern: master-detail, store: note}
+  tags: {pattern: data-table, store: tag}
+"""
+
+
+def test_every_list_has_a_new_that_leads_to_a_form_of_its_store(write_spec):
+    """A data-table has no form of its own: its "New" opens the first screen that makes
+    rows of its store, whichever pattern that is (a kanban's drawer, a master-detail's
+    form, the admin screen of a store only lists show)."""
+    spec = prepare_spec(write_spec(LISTS), builtin_registry())
+    rendered = render_project(spec, builtin_registry(), with_assets=False)
+    files = {f.path: f.content.decode() for f in rendered}
+
+    def new_link(screen: str) -> str | None:
+        found = re.search(r'ui\.get_link\("([^"]+)", "_nav"\) }} id="[a-z-]+-new"',
+                          files[f"app/templates/{screen}/_screen.html"])
+        return found.group(1) if found else None
+
+    assert new_link("all_tasks") == "/board/new"
+    assert new_link("notes") == "/note-forms/new"
+    assert new_link("tags") == "/tag-admin/new"  # "tags" is taken by the table itself

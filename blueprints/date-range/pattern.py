@@ -3,6 +3,11 @@
 from dsgen._model import FieldType
 
 
+def create_route(screen):
+    """Where a new record of the screen's store is made: the booking form on the screen itself."""
+    return screen.route if screen.store is not None else None
+
+
 def schema(db, screens):
     """The exclusion constraint of each date-range screen.
 

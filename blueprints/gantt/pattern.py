@@ -14,6 +14,11 @@ def view(screen):
     return {"plan_seed": seed_select(store, columns)}
 
 
+def create_route(screen):
+    """Where a new record of the screen's store is made: the drawer's form at <route>/new."""
+    return f"{screen.route}/new" if screen.store is not None else None
+
+
 def schema(db, screens):
     """Indexes for large tables: the rows read ORDER BY start NULLS LAST, label, id LIMIT n."""
     if db.backend != "postgres":

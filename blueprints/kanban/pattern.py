@@ -14,6 +14,11 @@ def view(screen):
     return {"plan_seed": seed_select(store, columns + ([order.name.snake] if order else []))}
 
 
+def create_route(screen):
+    """Where a new record of the screen's store is made: the drawer's full form at <route>/new."""
+    return f"{screen.route}/new" if screen.store is not None else None
+
+
 def schema(db, screens):
     """Indexes for large tables: a column reads WHERE group = $1 ORDER BY position NULLS
     LAST, label, id (and the board partitions by group in that order)."""

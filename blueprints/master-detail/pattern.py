@@ -1,6 +1,11 @@
 """The master-detail pattern's own Python (loaded by dsgen's blueprint registry)."""
 
 
+def create_route(screen):
+    """Where a new record of the screen's store is made: the full form at <route>/new."""
+    return f"{screen.route}/new" if screen.store is not None else None
+
+
 def record_route(screen):
     """A master-detail screen shows one record of its store at <route>/<id>: ref fields of
     other screens link there."""

@@ -1,6 +1,11 @@
 """The tree pattern's own Python (loaded by dsgen's blueprint registry)."""
 
 
+def create_route(screen):
+    """Where a new record of the screen's store is made: a top-level node at <route>/new."""
+    return f"{screen.route}/new" if screen.store is not None else None
+
+
 def schema(db, screens):
     """Indexes for large tables: a level reads WHERE parent = $1 ORDER BY
     (COALESCE(label::text, ''), id) LIMIT n, and `has_children` probes parent = id."""

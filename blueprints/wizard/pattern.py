@@ -1,5 +1,10 @@
 """The wizard pattern's own Python (loaded by dsgen's blueprint registry)."""
 
+
+def create_route(screen):
+    """Where a new record of the screen's store is made: step 1 of a new draft, <route>."""
+    return screen.route if screen.store is not None else None
+
 # Every unfinished wizard is kept on the server, one row per draft: the draft id in the URL is
 # what lets a refresh, the back button or another device resume it. One table serves every
 # wizard screen (`screen` tells them apart); the generated code names it too.

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import httpx
+import httpx2
 import psycopg
 import pytest
 import uvicorn
@@ -140,7 +140,7 @@ def served(database_url: str) -> Iterator[Served]:
 class Stream:
     """An SSE response read incrementally until a condition holds."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx2.Response) -> None:
         self.response = response
         self.text = ""
         self._chunks = response.iter_text()
@@ -162,7 +162,7 @@ class Stream:
 
 
 def open_stream(
-    client: httpx.Client, served: Served, *, since: str | None = None, q: str = "",
+    client: httpx2.Client, served: Served, *, since: str | None = None, q: str = "",
     last_event_id: str | None = None, via_fastapi: bool = False,
 ) -> Any:
     params: dict[str, Any] = {}
@@ -366,7 +366,7 @@ def test_retention_prunes_settled_old_events_and_remembers_how_far(database_url,
 
 def test_a_burst_of_single_row_writes_is_a_few_frames_with_every_row(served, db):
     start = watermark(db)
-    with httpx.Client(timeout=10) as client, open_stream(client, served, since=start) as r:
+    with httpx2.Client(timeout=10) as client, open_stream(client, served, since=start) as r:
         stream = Stream(r)
         stream.until(hello())
         t0 = time.monotonic()
@@ -409,7 +409,7 @@ def test_subscribers_with_the_same_key_share_one_render(served, db):
     keys = ["", "", "", "zq-shared", "zq-shared"]
     start = watermark(db)
     try:
-        with httpx.Client(timeout=10) as client:
+        with httpx2.Client(timeout=10) as client:
             contexts = [open_stream(client, served, since=start, q=k) for k in keys]
             streams = [Stream(c.__enter__()) for c in contexts]
             try:
@@ -437,7 +437,7 @@ def test_subscribers_with_the_same_key_share_one_render(served, db):
 def test_reconnecting_replays_exactly_the_missed_changes(served, db, via_fastapi):
     before = dict(served.fastapi_hits)
     start = watermark(db)
-    with httpx.Client(timeout=10) as client:
+    with httpx2.Client(timeout=10) as client:
         with open_stream(client, served, since=start, via_fastapi=via_fastapi) as r:
             stream = Stream(r)
             stream.until(hello())
@@ -469,7 +469,7 @@ def test_an_event_committed_later_with_a_lower_id_is_delivered_exactly_once(
     neither skipped (live, or resuming from a position taken while it was open) nor sent
     twice."""
     start = watermark(db)
-    with httpx.Client(timeout=10) as client:
+    with httpx2.Client(timeout=10) as client:
         with open_stream(client, served, since=start) as r:
             stream = Stream(r)
             stream.until(hello())
@@ -497,7 +497,7 @@ def test_a_page_rendered_before_a_change_gets_it_from_its_since(served, db):
     add(db, "Already on the page")
     since = watermark(db)  # what the page was rendered at
     created = add(db, "Between page and stream")
-    with httpx.Client(timeout=10) as client, open_stream(client, served, since=since) as r:
+    with httpx2.Client(timeout=10) as client, open_stream(client, served, since=since) as r:
         text = Stream(r).until(lambda t: hello()(t) and has_rows(created)(t))
     assert rows_in(text) == [created] and FULL_LIST not in text
 
@@ -521,7 +521,7 @@ def test_an_id_that_cannot_be_replayed_gets_a_full_render(served, db, case):
     elif case == "too-much-missed":
         feed.max_replay = 2
     try:
-        with httpx.Client(timeout=10) as client, \
+        with httpx2.Client(timeout=10) as client, \
                 open_stream(client, served, last_event_id=resume) as r:
             text = Stream(r).until(lambda t: FULL_LIST in t and hello()(t) and has_rows(*ids)(t))
     finally:
@@ -710,7 +710,7 @@ def test_heartbeats_reach_idle_streams_only(database_url):
 
 def test_an_idle_http_stream_gets_heartbeats(served, db):
     start = watermark(db)
-    with httpx.Client(timeout=10) as client, open_stream(client, served, since=start) as r:
+    with httpx2.Client(timeout=10) as client, open_stream(client, served, since=start) as r:
         t0 = time.monotonic()
         text = Stream(r).until(lambda t: t.count(":\n\n") >= 2, timeout=5)
     assert text.startswith("event: datastar-patch-signals")
@@ -762,9 +762,9 @@ def start_server(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes],
             server.kill()
             raise AssertionError(log.read_text())
         try:
-            httpx.get(url + "/static/app.css", timeout=1)
+            httpx2.get(url + "/static/app.css", timeout=1)
             return server, url
-        except httpx.TransportError:
+        except httpx2.TransportError:
             time.sleep(0.05)
 
 
@@ -785,12 +785,12 @@ def test_a_write_through_one_process_reaches_a_stream_on_another(database_url, d
         two, two_url = start_server(database_url, tmp_path / "two.log")
         try:
             start = watermark(db)
-            with httpx.stream("GET", two_url + LIVE_PATH, params={"since": start},
+            with httpx2.stream("GET", two_url + LIVE_PATH, params={"since": start},
                               timeout=10) as response:
                 stream = Stream(response)
                 stream.until(hello())
                 form = {**valid_form(db), LABEL: "Across processes"}
-                written = httpx.post(one_url + screen.PATH, data=form, headers=DATASTAR,
+                written = httpx2.post(one_url + screen.PATH, data=form, headers=DATASTAR,
                                      timeout=10)
                 assert written.status_code == 200, written.text
                 (created,) = db.execute(
@@ -820,16 +820,16 @@ def test_sigterm_ends_open_streams_and_the_server(database_url, tmp_path):
         while True:
             assert time.monotonic() < deadline, log.read_text()
             try:
-                httpx.get(url + "/static/app.css", timeout=1)
+                httpx2.get(url + "/static/app.css", timeout=1)
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 time.sleep(0.05)
-        with httpx.stream("GET", url + LIVE_PATH, timeout=10) as response:
+        with httpx2.stream("GET", url + LIVE_PATH, timeout=10) as response:
             stream = Stream(response)
             stream.until(lambda t: "_realtime" in t)
             t0 = time.monotonic()
             server.send_signal(signal.SIGTERM)
-            stream.rest()  # ends with the chunked terminator (httpx raises on a cut)
+            stream.rest()  # ends with the chunked terminator (httpx2 raises on a cut)
         assert server.wait(10) in (0, -signal.SIGTERM)
         assert time.monotonic() - t0 < 4, "streams did not hold up the shutdown"
         text = log.read_text()

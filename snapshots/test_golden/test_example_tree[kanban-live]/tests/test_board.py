@@ -5,7 +5,7 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 
 from tests.conftest import DATASTAR, count, make
 from tests.sse import parse, patched_ids, signals_of
@@ -137,7 +137,7 @@ def test_concurrent_moves_never_share_a_position(live_server, db):
         card, column = card_and_column
         payload = {"card": card, "column": column, "before": ""}
         url = f"{live_server}{PATH}/move"
-        return httpx.post(url, json=payload, headers=DATASTAR, timeout=30).status_code
+        return httpx2.post(url, json=payload, headers=DATASTAR, timeout=30).status_code
 
     again = list(reversed(cards))  # then once more, to the end of the same column
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -349,12 +349,12 @@ def timed_page(server: tuple[str, int], path: str) -> float:
     """Seconds until a normal client has the whole page (inf: not within 10 s)."""
     import time
 
-    import httpx
+    import httpx2
 
     started = time.monotonic()
     try:
-        response = httpx.get(f"http://{server[0]}:{server[1]}{path}", timeout=10)
-    except httpx.TimeoutException:
+        response = httpx2.get(f"http://{server[0]}:{server[1]}{path}", timeout=10)
+    except httpx2.TimeoutException:
         return float("inf")
     assert response.status_code == 200
     return time.monotonic() - started

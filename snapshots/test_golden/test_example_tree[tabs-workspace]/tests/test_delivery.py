@@ -22,7 +22,7 @@ def test_pages_css_and_js_are_gzipped(client):
     assert page.headers["content-encoding"] == "gzip"
     assert "accept-encoding" in page.headers["vary"].lower()
     assert "datastar-request" in page.headers["vary"].lower()  # the page's own Vary kept
-    assert "<!doctype html>" in page.text  # httpx decoded it
+    assert "<!doctype html>" in page.text  # the client decoded it
 
     for name in ("app.css", "datastar.js"):
         asset = client.get(static_url(name), headers=GZIP)

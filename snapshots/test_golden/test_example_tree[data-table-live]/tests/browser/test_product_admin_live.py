@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from playwright.sync_api import expect
 
@@ -145,9 +145,9 @@ def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/static/app.css", timeout=1)
+            httpx2.get(f"http://127.0.0.1:{port}/static/app.css", timeout=1)
             return server
-        except httpx.TransportError:
+        except httpx2.TransportError:
             time.sleep(0.1)
     server.kill()
     raise RuntimeError("the app did not start")

@@ -225,8 +225,13 @@ async def children(
         html = render(f"{SCREEN}/_group.html", level=level, open=True, selected_id="")
         return sse([patch(html)])
     key = level.key
+    # A live frame may have placed some of these nodes already (made or moved here while
+    # this page was read): they are taken out first, so the append never shows one twice.
+    # The events arrive together and apply in one go.
+    present = ", ".join(f"#{SCREEN_ID}-node-{node['id']}" for node in level.nodes)
     return sse([
         patch("", selector=f"#{SCREEN_ID}-more-{key}", mode="remove"),
+        *([patch("", selector=present, mode="remove")] if present else []),
         patch(
             render(f"{SCREEN}/_items.html", level=level, selected_id=""),
             selector=f"#{SCREEN_ID}-group-{key}", mode="append",
