@@ -255,11 +255,19 @@ def _order(name: str) -> tuple[int, str]:
 
 
 def _from_import(module: str, names: set[str], width: int = 100) -> str:
-    ordered = sorted(names, key=_order)
-    line = f"from {module} import {', '.join(ordered)}"
-    if len(line) <= width:
-        return line
-    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in ordered) + ")"
+    """One statement for the plain names, and one per aliased name ("x as y": isort keeps
+    `as` imports apart), each wrapped the way isort wraps it when too long."""
+    plain = sorted((n for n in names if " as " not in n), key=_order)
+    aliased = sorted((n for n in names if " as " in n), key=lambda n: _order(n.split(" as ")[0]))
+    groups = sorted(([plain] if plain else []) + [[n] for n in aliased],
+                    key=lambda group: _order(group[0].split(" as ")[0]))
+    out = []
+    for group in groups:
+        line = f"from {module} import {', '.join(group)}"
+        if len(line) > width:
+            line = f"from {module} import (\n" + "".join(f"    {n},\n" for n in group) + ")"
+        out.append(line)
+    return "\n".join(out)
 
 
 # One scan over Python source: string literals (any prefix, triple-quoted too) and comments

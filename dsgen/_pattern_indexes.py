@@ -28,6 +28,9 @@ Index = tuple[str, str, dict[str, Any]]  # (table, name, definition)
 
 
 def btree(table: str, columns: list[str], keys: dict[str, str] | None = None) -> Index:
+    # A column named twice (a kanban grouped by its own label field) is indexed once: its
+    # second place orders nothing, and a repeated column is refused by the migration.
+    columns = list(dict.fromkeys(columns))
     definition: dict[str, Any] = {"columns": columns, "unique": False, "where": []}
     if keys:
         definition["keys"] = keys
@@ -135,7 +138,10 @@ def _seed_expr(f: Any, unique: bool) -> str | None:
     if t is FieldType.DATETIME:
         return "timestamptz '2020-01-01' + g * interval '1 minute'"
     if t is FieldType.ENUM and f.values and not unique:
-        values = ", ".join("'" + v.replace("'", "''") + "'" for v in f.values)
+        # A literal in a statement run with parameters: '%' is written '%%' (an enum value
+        # '50%' broke the seed: "only '%s', '%b', '%t' are allowed as placeholders").
+        values = ", ".join("'" + v.replace("'", "''").replace("%", "%%") + "'"
+                           for v in f.values)
         return f"(ARRAY[{values}])[g %% {len(f.values)} + 1]"
     if t is FieldType.UUID:
         return "md5(g::text)::uuid"

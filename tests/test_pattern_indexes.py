@@ -154,3 +154,43 @@ screens:
     # listed: the first column is a ref (sorted by the referenced label: no index of this
     # table serves it), the filter names only title; items: every text field, by size.
     assert got == ["ix_items_size_id", "ix_items_sku_trgm", "ix_items_title_trgm"]
+
+
+def test_the_plan_test_seed_writes_enum_literals_safe_for_a_parameterised_statement():
+    """The seed runs with parameters (`%(n)s`): a '%' in an enum value is doubled, a quote
+    is doubled by SQL's own rule (zoo seed 20261220 spec 1: an enum value '50%')."""
+    from dsgen._pattern_indexes import seed_select
+    from dsgen._views import store_views
+
+    spec = load("""dsgen: 1
+app: {name: shop}
+stores:
+  item:
+    fields:
+      title: {type: string, required: true}
+      share: {type: enum, values: ['50%', "it's", '%(n)s'], required: true}
+screens:
+  items: {pattern: master-detail, store: item}
+""")
+    seed = seed_select(store_views(spec)["item"], ["title"])
+    assert seed is not None
+    assert "(ARRAY['50%%', 'it''s', '%%(n)s'])[g %% 3 + 1]" in seed
+    # With the parameter in (pyformat, as psycopg reads it): the values as the spec wrote them.
+    rendered = seed % {"n": 7}
+    assert "ARRAY['50%', 'it''s', '%(n)s']" in rendered and "generate_series(1, 7)" in rendered
+
+
+def test_a_column_named_twice_in_a_hot_query_is_indexed_once():
+    """A kanban grouped by its own label field (zoo seed 20261220 spec 6): the index was
+    (limit, limit, id), and Alembic refused it (DuplicateColumnError)."""
+    spec = load("""dsgen: 1
+app: {name: shop}
+stores:
+  item:
+    fields:
+      limit: {type: enum, values: [a, b], required: true}
+screens:
+  board: {pattern: kanban, store: item, group_by: limit}
+""")
+    got = {name: d["columns"] for _, name, d in pattern_indexes(spec)}
+    assert got == {"ix_items_limit_id": ["limit", "id"]}

@@ -67,9 +67,49 @@ def patch_signals(signals: dict[str, Any]) -> DatastarEvent:
     return encoder.patch_signals(signals)
 
 
+TOAST_LEVELS = ("success", "info", "warning", "error")
+# How long a success/info/warning toast stays (paused while hovered or focused); an error
+# stays until it is closed.
+TOAST_TIMEOUT_MS = 5000
+
+
 def toast(message: str, level: str = "success") -> DatastarEvent:
-    html = render("_toast.html", message=message, level=level)
+    """A toast appended to #toasts: success, info, warning or error (templates/_toast.html)."""
+    if level not in TOAST_LEVELS:
+        raise ValueError(f"unknown toast level {level!r}; use one of {', '.join(TOAST_LEVELS)}")
+    html = render("_toast.html", message=message, level=level, timeout_ms=TOAST_TIMEOUT_MS)
     return patch(html, selector="#toasts", mode="append")
+
+
+CONFIRM_TONES = ("danger", "primary")
+
+
+def confirm(
+    title: str,
+    message: str,
+    action: str,
+    *,
+    confirm_label: str = "Delete",
+    tone: str = "danger",
+    dialog_id: str = "confirm-dialog",
+) -> list[DatastarEvent]:
+    """Open the app's confirmation dialog (templates/_confirm.html) from a response.
+
+    `action` is the Datastar expression its confirm button runs (e.g. an @delete(...) the
+    caller builds with js_string); title and message are text. The dialog is patched into
+    #overlays (the same id again replaces it: idempotent), then opened as a modal on top of
+    whatever is open; Cancel or Escape closes only it and gives the focus back.
+    """
+    if tone not in CONFIRM_TONES:
+        raise ValueError(f"unknown confirm tone {tone!r}; use one of {', '.join(CONFIRM_TONES)}")
+    html = render(
+        "_confirm.html", dialog_id=dialog_id, title=title, message=message, action=action,
+        confirm_label=confirm_label, tone=tone,
+    )
+    return [
+        patch(f'<div id="overlays">{html}</div>'),
+        encoder.execute_script(f"appUi.openDialog({js_string(dialog_id)})"),
+    ]
 
 
 def js_string(value: str) -> str:

@@ -34,11 +34,10 @@ from app.realtime.asgi import RealtimeStreams
 from app.realtime.events import Position, notify_channel, read_changes, snapshot
 from app.realtime.listener import Waker
 from app.realtime.response import EventStream
-from app.screens import STREAM_ROUTES, tasks
+from app.screens import STREAM_ROUTES
+from app.screens import tasks as screen
 from tests.conftest import DATASTAR, _free_port, count
 from tests.test_tasks import TABLE, add, valid_form
-
-screen = tasks
 
 LIVE_PATH = screen.LIVE_PATH
 LABEL = screen.LABEL

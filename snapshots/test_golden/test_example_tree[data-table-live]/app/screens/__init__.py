@@ -1,23 +1,31 @@
-"""One router per screen of dsgen.yaml, in navigation order."""
+"""One router per screen of dsgen.yaml, in navigation order.
+
+Each screen module is imported as `<name>_screen`. Importing a submodule binds its name in
+this package's namespace all the same (a screen `list` is `list` here), so the annotations
+below are not evaluated at import.
+"""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
 from app.realtime import ChannelView
 from app.realtime.asgi import StreamRoute
-from app.screens import product_admin, products
+from app.screens import product_admin as product_admin_screen
+from app.screens import products as products_screen
 
 ROUTERS: tuple[APIRouter, ...] = (
-    products.router,
-    product_admin.router,
+    products_screen.router,
+    product_admin_screen.router,
 )
 
 # The realtime views (app/realtime/hub.py `ChannelView`) of the screens that stream
 # changes of a realtime store, and their streams' routes (app/realtime/asgi.py).
 REALTIME_VIEWS: list[ChannelView] = [
-    products.LIVE,
-    product_admin.LIVE,
+    products_screen.LIVE,
+    product_admin_screen.LIVE,
 ]
 STREAM_ROUTES: tuple[StreamRoute, ...] = (
-    products.STREAM,
-    product_admin.STREAM,
+    products_screen.STREAM,
+    product_admin_screen.STREAM,
 )

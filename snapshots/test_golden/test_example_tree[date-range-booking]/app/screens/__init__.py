@@ -1,21 +1,29 @@
-"""One router per screen of dsgen.yaml, in navigation order."""
+"""One router per screen of dsgen.yaml, in navigation order.
+
+Each screen module is imported as `<name>_screen`. Importing a submodule binds its name in
+this package's namespace all the same (a screen `list` is `list` here), so the annotations
+below are not evaluated at import.
+"""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
 from app.realtime import ChannelView
 from app.realtime.asgi import StreamRoute
-from app.screens import bookings, rooms
+from app.screens import bookings as bookings_screen
+from app.screens import rooms as rooms_screen
 
 ROUTERS: tuple[APIRouter, ...] = (
-    bookings.router,
-    rooms.router,
+    bookings_screen.router,
+    rooms_screen.router,
 )
 
 # The realtime views (app/realtime/hub.py `ChannelView`) of the screens that stream
 # changes of a realtime store, and their streams' routes (app/realtime/asgi.py).
 REALTIME_VIEWS: list[ChannelView] = [
-    bookings.LIVE,
+    bookings_screen.LIVE,
 ]
 STREAM_ROUTES: tuple[StreamRoute, ...] = (
-    bookings.STREAM,
+    bookings_screen.STREAM,
 )

@@ -1,20 +1,27 @@
-"""One router per screen of dsgen.yaml, in navigation order."""
+"""One router per screen of dsgen.yaml, in navigation order.
+
+Each screen module is imported as `<name>_screen`. Importing a submodule binds its name in
+this package's namespace all the same (a screen `list` is `list` here), so the annotations
+below are not evaluated at import.
+"""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
 from app.realtime import ChannelView
 from app.realtime.asgi import StreamRoute
-from app.screens import stays
+from app.screens import stays as stays_screen
 
 ROUTERS: tuple[APIRouter, ...] = (
-    stays.router,
+    stays_screen.router,
 )
 
 # The realtime views (app/realtime/hub.py `ChannelView`) of the screens that stream
 # changes of a realtime store, and their streams' routes (app/realtime/asgi.py).
 REALTIME_VIEWS: list[ChannelView] = [
-    stays.LIVE,
+    stays_screen.LIVE,
 ]
 STREAM_ROUTES: tuple[StreamRoute, ...] = (
-    stays.STREAM,
+    stays_screen.STREAM,
 )

@@ -1,11 +1,20 @@
-"""One router per screen of dsgen.yaml, in navigation order."""
+"""One router per screen of dsgen.yaml, in navigation order.
+
+Each screen module is imported as `<name>_screen`. Importing a submodule binds its name in
+this package's namespace all the same (a screen `list` is `list` here), so the annotations
+below are not evaluated at import.
+"""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.screens import depots, rentals, units
+from app.screens import depots as depots_screen
+from app.screens import rentals as rentals_screen
+from app.screens import units as units_screen
 
 ROUTERS: tuple[APIRouter, ...] = (
-    rentals.router,
-    depots.router,
-    units.router,
+    rentals_screen.router,
+    depots_screen.router,
+    units_screen.router,
 )

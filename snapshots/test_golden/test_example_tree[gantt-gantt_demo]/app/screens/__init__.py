@@ -1,24 +1,33 @@
-"""One router per screen of dsgen.yaml, in navigation order."""
+"""One router per screen of dsgen.yaml, in navigation order.
+
+Each screen module is imported as `<name>_screen`. Importing a submodule binds its name in
+this package's namespace all the same (a screen `list` is `list` here), so the annotations
+below are not evaluated at import.
+"""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
 from app.realtime import ChannelView
 from app.realtime.asgi import StreamRoute
-from app.screens import rota, tasks, timeline
+from app.screens import rota as rota_screen
+from app.screens import tasks as tasks_screen
+from app.screens import timeline as timeline_screen
 
 ROUTERS: tuple[APIRouter, ...] = (
-    timeline.router,
-    tasks.router,
-    rota.router,
+    timeline_screen.router,
+    tasks_screen.router,
+    rota_screen.router,
 )
 
 # The realtime views (app/realtime/hub.py `ChannelView`) of the screens that stream
 # changes of a realtime store, and their streams' routes (app/realtime/asgi.py).
 REALTIME_VIEWS: list[ChannelView] = [
-    timeline.LIVE,
-    tasks.LIVE,
+    timeline_screen.LIVE,
+    tasks_screen.LIVE,
 ]
 STREAM_ROUTES: tuple[StreamRoute, ...] = (
-    timeline.STREAM,
-    tasks.STREAM,
+    timeline_screen.STREAM,
+    tasks_screen.STREAM,
 )

@@ -189,3 +189,56 @@ def test_open_edit_and_delete_a_card_in_the_drawer(page, db):
     expect(page.locator(card(card_id))).to_have_count(0)
     expect(page.locator("#board-drawer-panel")).to_have_count(0)
     assert count(db, TABLE) == 0
+
+
+def test_a_confirm_stacks_over_the_drawer_and_escape_closes_one_at_a_time(page, db):
+    """The overlays as one system, from the keyboard on a phone: the drawer is a bottom
+    sheet; its delete confirm opens over it; Escape closes the confirm only (the focus back
+    on Delete), then the drawer. On a desktop the drawer sits at the right."""
+    card_id = add(db, COLUMNS[0], FIRST, label="Stacked card")
+    page.set_viewport_size({"width": 360, "height": 740})
+    open_board(page, f"{PATH}/{card_id}")
+    panel = page.locator("#board-drawer-panel")
+    expect(panel).to_be_visible()
+    assert page.evaluate("document.getElementById('board-drawer-panel').matches(':modal')")
+    sheet = panel.bounding_box()
+    assert sheet["x"] == 0 and sheet["width"] == 360, sheet
+    assert sheet["y"] > 0 and abs(sheet["y"] + sheet["height"] - 740) <= 1, sheet  # at the bottom
+
+    # Saved from the sheet: the toast shows above it and off its footer's actions.
+    page.click("#board-edit")
+    expect(page.locator("#board-form")).to_be_visible()
+    page.locator("#board-form [type=submit]").click()
+    expect(page.locator("#board-show")).to_be_visible()
+    expect(page.locator("#toasts [role=status]")).to_be_visible()
+    stack = page.locator("#toasts").bounding_box()
+    edit = page.locator("#board-edit").bounding_box()
+    assert stack["y"] >= edit["y"] + edit["height"] or stack["y"] + stack["height"] <= edit["y"], (
+        "a toast covers the drawer's Edit button")
+
+    delete = page.locator("#board-delete")
+    delete.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#board-delete-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # not Delete
+    assert page.evaluate("document.getElementById('board-delete-dialog').matches(':modal')")
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(panel).to_be_visible()  # only the top one closed
+    expect(delete).to_be_focused()
+    expect(page).to_have_url(re.compile(f"{PATH}/{card_id}$"))
+
+    page.keyboard.press("Escape")
+    expect(panel).to_have_count(0)
+    expect(page).to_have_url(re.compile(f"{PATH}$"))
+    assert count(db, TABLE) == 1
+    assert page.evaluate("window.__noReload") is True
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.click(f"{card(card_id)}-title")
+    expect(panel).to_be_visible()
+    side = panel.bounding_box()
+    assert abs(side["x"] + side["width"] - 1280) <= 1 and side["y"] == 0, side
+    assert abs(side["height"] - 800) <= 1 and side["width"] < 1280 / 2 + 50, side

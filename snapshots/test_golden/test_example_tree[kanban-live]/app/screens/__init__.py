@@ -1,23 +1,31 @@
-"""One router per screen of dsgen.yaml, in navigation order."""
+"""One router per screen of dsgen.yaml, in navigation order.
+
+Each screen module is imported as `<name>_screen`. Importing a submodule binds its name in
+this package's namespace all the same (a screen `list` is `list` here), so the annotations
+below are not evaluated at import.
+"""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
 from app.realtime import ChannelView
 from app.realtime.asgi import StreamRoute
-from app.screens import board, pipeline
+from app.screens import board as board_screen
+from app.screens import pipeline as pipeline_screen
 
 ROUTERS: tuple[APIRouter, ...] = (
-    board.router,
-    pipeline.router,
+    board_screen.router,
+    pipeline_screen.router,
 )
 
 # The realtime views (app/realtime/hub.py `ChannelView`) of the screens that stream
 # changes of a realtime store, and their streams' routes (app/realtime/asgi.py).
 REALTIME_VIEWS: list[ChannelView] = [
-    board.LIVE,
-    pipeline.LIVE,
+    board_screen.LIVE,
+    pipeline_screen.LIVE,
 ]
 STREAM_ROUTES: tuple[StreamRoute, ...] = (
-    board.STREAM,
-    pipeline.STREAM,
+    board_screen.STREAM,
+    pipeline_screen.STREAM,
 )

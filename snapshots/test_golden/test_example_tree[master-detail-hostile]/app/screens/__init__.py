@@ -1,10 +1,18 @@
-"""One router per screen of dsgen.yaml, in navigation order."""
+"""One router per screen of dsgen.yaml, in navigation order.
+
+Each screen module is imported as `<name>_screen`. Importing a submodule binds its name in
+this package's namespace all the same (a screen `list` is `list` here), so the annotations
+below are not evaluated at import.
+"""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.screens import orders, types
+from app.screens import orders as orders_screen
+from app.screens import types as types_screen
 
 ROUTERS: tuple[APIRouter, ...] = (
-    types.router,
-    orders.router,
+    types_screen.router,
+    orders_screen.router,
 )

@@ -21,8 +21,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from app.db import Conn
-from app.screens import companies, contacts
-from app.stores import note
+from app.screens import companies as companies_screen
+from app.screens import contacts as contacts_screen
+from app.stores import note as note_store
 from app.templating import render
 from app.web import (
     client_signals,
@@ -116,8 +117,8 @@ def _page_handler(router: APIRouter, path: str) -> Callable[..., Awaitable[Respo
 
 
 PAGE_HANDLERS: dict[str, Callable[..., Awaitable[Response]]] = {
-    "contacts": _page_handler(contacts.router, "/contacts"),
-    "companies": _page_handler(companies.router, "/companies"),
+    "contacts": _page_handler(contacts_screen.router, "/contacts"),
+    "companies": _page_handler(companies_screen.router, "/companies"),
 }
 
 # A screen's page content is one <main id="screen">; attribute values may hold ">" (`=>`).
@@ -152,7 +153,7 @@ async def _embedded(request: Request, conn: Conn, tab: Tab) -> str:
 
 
 async def _rows(conn: Conn, q: str) -> dict[str, Any]:
-    rows = await note.list_rows(conn, q, ROWS_LIMIT, SEARCH)
+    rows = await note_store.list_rows(conn, q, ROWS_LIMIT, SEARCH)
     return {"rows": rows, "q": q, "limit": ROWS_LIMIT}
 
 

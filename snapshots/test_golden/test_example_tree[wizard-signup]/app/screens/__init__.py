@@ -1,11 +1,20 @@
-"""One router per screen of dsgen.yaml, in navigation order."""
+"""One router per screen of dsgen.yaml, in navigation order.
+
+Each screen module is imported as `<name>_screen`. Importing a submodule binds its name in
+this package's namespace all the same (a screen `list` is `list` here), so the annotations
+below are not evaluated at import.
+"""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.screens import companies, new_signup, signups
+from app.screens import companies as companies_screen
+from app.screens import new_signup as new_signup_screen
+from app.screens import signups as signups_screen
 
 ROUTERS: tuple[APIRouter, ...] = (
-    new_signup.router,
-    signups.router,
-    companies.router,
+    new_signup_screen.router,
+    signups_screen.router,
+    companies_screen.router,
 )
