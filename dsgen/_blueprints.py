@@ -10,6 +10,9 @@ of a Rails generator class). Every function in it is optional:
   `dsgen.db.postgres.state.PatternSchema`), given the spec's screens of this pattern.
 - `record_route(screen) -> str | None`: the URL prefix under which the screen shows one
   record of its store (ref fields elsewhere link to it), when it does.
+- `record_page(screen) -> str | None`: the URL prefix under which a full page of the screen
+  opens one record (a drawer, a node), when it has no `record_route` detail: the command
+  palette's search hits link there (`dsgen/_search.py`).
 - `check(screen, store) -> list[str]`: problems of a screen that the manifest's option rules
   cannot express (shown by `dsgen check`; a message "option: problem" is located at the
   screen's option).

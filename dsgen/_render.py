@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -21,6 +22,7 @@ from dsgen._errors import Diagnostic, DsgenError, SpecError, UnsafePathError
 from dsgen._fields import import_block, store_imports
 from dsgen._model import Spec
 from dsgen._pyformat import fit_lines
+from dsgen._search import search_sources
 from dsgen._views import ScreenView, StoreView, store_views
 from dsgen.db.quote import quote_ident, sql_literal
 
@@ -290,6 +292,14 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
     for s in screens:
         if s.store is not None and s.store.name.snake in makers:
             s.create_screen, s.create_route = makers[s.store.name.snake]
+
+    def hooked(name: str) -> Callable[[ScreenView], str | None]:
+        def call(s: ScreenView) -> str | None:
+            hook = registry.blueprints[s.pattern].hook(name)
+            return hook(s) if hook is not None else None
+        return call
+
+    sources = search_sources(screens, hooked("record_route"), hooked("record_page"))
     views = {}  # what each screen's pattern hook computes for its templates
     for s in screens:
         view_hook = registry.blueprints[s.pattern].hook("view")
@@ -305,6 +315,7 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
         "stores": list(stores.values()),
         "screens": screens,
         "nav_screens": [s for s in screens if s.nav],
+        "search_sources": sources,
         "signals": app_signals(spec.signals),
         "dsgen_version": __version__,
         "datastar": {"version": DATASTAR_VERSION, "sha256": DATASTAR_SHA256},

@@ -35,8 +35,9 @@ def test_date_defaults_are_spelled_with_the_imported_classes() -> None:
 
 
 def test_every_regression_spec_renders_to_lint_clean_python(tmp_path, datastar_js) -> None:
-    """The zoo's regression specs, rendered and linted with the generated project's own ruff
-    settings (seconds; the zoo tier runs their tests too)."""
+    """The zoo's regression specs, every blueprint example and the all-patterns app, rendered
+    and linted with the generated project's own ruff settings (seconds; the e2e and zoo
+    tiers run their tests too, minutes later)."""
     import shutil
     import subprocess
     import sys
@@ -51,8 +52,11 @@ def test_every_regression_spec_renders_to_lint_clean_python(tmp_path, datastar_j
     ruff = str(beside) if beside.exists() else shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is a dev dependency of dsgen")
-    for spec in regression_specs():
-        outcome = new_project(spec.stem, dest=tmp_path / spec.stem, spec_path=spec)
+    root = Path(__file__).resolve().parents[1]
+    examples = sorted(root.glob("blueprints/*/examples/*.yml"))
+    for spec in [*regression_specs(), *examples, root / "bench" / "all_patterns.yml"]:
+        dest = tmp_path / f"{spec.parent.parent.name}-{spec.stem}"
+        outcome = new_project(spec.stem, dest=dest, spec_path=spec)
         result = subprocess.run([ruff, "check", "--no-cache", "."], cwd=outcome.project,
                                 capture_output=True, text=True)
         assert result.returncode == 0, f"{spec.name}:\n{result.stdout[-4000:]}"

@@ -14,6 +14,13 @@ def view(screen):
     return {"plan_seed": seed_select(store, columns + ([order.name.snake] if order else []))}
 
 
+def record_page(screen):
+    """A full page of the screen opens one record at <route>/<id>
+    (its card's drawer on the board):
+    the command palette's search hits link there."""
+    return screen.route if screen.store is not None else None
+
+
 def create_route(screen):
     """Where a new record of the screen's store is made: the drawer's full form at <route>/new."""
     return f"{screen.route}/new" if screen.store is not None else None

@@ -1,6 +1,13 @@
 """The tree pattern's own Python (loaded by dsgen's blueprint registry)."""
 
 
+def record_page(screen):
+    """A full page of the screen opens one record at <route>/<id>
+    (the node's detail, its ancestors open):
+    the command palette's search hits link there."""
+    return screen.route if screen.store is not None else None
+
+
 def create_route(screen):
     """Where a new record of the screen's store is made: a top-level node at <route>/new."""
     return f"{screen.route}/new" if screen.store is not None else None

@@ -13,6 +13,7 @@ from app.core.limits import Refused, RequestLimits, refusal
 from app.core.security import SecurityHeaders, csp_nonce, security_headers
 from app.db import create_pool
 from app.delivery import STATIC_DIR, CachedStatic, Compress
+from app.palette import router as palette_router
 from app.realtime import Realtime
 from app.realtime.asgi import RealtimeStreams
 from app.registry import HOME_URL
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits, settings=current_settings)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
+    app.include_router(palette_router)  # the command palette's search (Ctrl-K)
     for router in ROUTERS:
         app.include_router(router)
     if test_mode(settings):  # /test: the SDK conformance endpoint, never in production

@@ -12,6 +12,7 @@ from app.core.limits import Refused, RequestLimits, refusal
 from app.core.security import SecurityHeaders, csp_nonce, security_headers
 from app.db import create_pool
 from app.delivery import STATIC_DIR, CachedStatic, Compress
+from app.palette import router as palette_router
 from app.registry import HOME_URL
 from app.screens import ROUTERS
 from app.web import is_datastar, page, sse, toast
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits, settings=current_settings)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
+    app.include_router(palette_router)  # the command palette's search (Ctrl-K)
     for router in ROUTERS:
         app.include_router(router)
 

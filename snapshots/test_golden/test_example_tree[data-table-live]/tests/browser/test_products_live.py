@@ -164,7 +164,7 @@ def test_client_chrome_survives_a_frame(page, db):
 
     # Those very rows change elsewhere, and a row is added: one frame (or a few).
     rewrite(db, ids[0], 510)
-shown = rewrite(db, ids[1], 521)
+    shown = rewrite(db, ids[1], 521)
     rewrite(db, ids[2], 530)
     added = seed(db, 1, start=540)[0]["id"]
     expect(page.locator(f"#products-row-{added}")).to_have_count(1)
