@@ -55,8 +55,8 @@ def test_screens_over_a_realtime_store_stream_and_the_others_do_not():
     files = _files(text)
     assert "app/realtime/asgi.py" in files
     screens = files["app/screens/__init__.py"]
-    assert "contacts.LIVE" in screens and "contacts.STREAM" in screens
-    assert "companies.LIVE" not in screens  # company is not realtime
+    assert "contacts_screen.LIVE" in screens and "contacts_screen.STREAM" in screens
+    assert "companies_screen.LIVE" not in screens  # company is not realtime
     assert "class LiveList" in files["app/screens/contacts.py"]
     assert "LiveList" not in files["app/screens/companies.py"]
     assert "app/templates/contacts/_live.html" in files
