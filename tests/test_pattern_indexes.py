@@ -39,6 +39,14 @@ def test_every_hot_query_shape_gets_its_index():
         ("contacts", "ix_contacts_email_trgm"): {
             "columns": ["email"], "unique": False, "where": [], "using": "gin",
             "ops": {"email": "gin_trgm_ops"}},
+        # data-table: the filter box (ILIKE on every text-like field, OR-ed: one trigram
+        # index each, or the OR cannot use any); its default order (name, id) is the list's
+        ("contacts", "ix_contacts_status_trgm"): {
+            "columns": ["status"], "unique": False, "where": [], "using": "gin",
+            "ops": {"status": "gin_trgm_ops"}},
+        ("contacts", "ix_contacts_notes_trgm"): {
+            "columns": ["notes"], "unique": False, "where": [], "using": "gin",
+            "ops": {"notes": "gin_trgm_ops"}},
         # kanban: a column in card order
         ("tasks", "ix_tasks_lane_position_title_id"): {
             "columns": ["lane", "position", "title", "id"], "unique": False, "where": []},
@@ -125,6 +133,27 @@ def test_the_plan_test_seed_fills_required_and_wanted_columns_in_one_statement()
     assert '"starts", "ends"' in tasks and "date '2020-01-01' + (g %% 3650)::int" in tasks
     # A required ref cannot be filled from generate_series alone: no plan test.
     assert seed_select(views["booking"], ["guest"]) is None
+
+
+def test_a_data_table_indexes_its_filter_fields_and_its_default_order():
+    spec = load("""
+dsgen: 1
+app: {name: shop}
+stores:
+  item:
+    fields:
+      sku: {type: string, required: true}
+      owner: {type: ref, store: item}
+      title: string
+      size: int
+screens:
+  listed: {pattern: data-table, store: item, columns: [owner, title, size], filter: [title]}
+  items: {pattern: data-table, store: item, sort: -size}
+""")
+    got = sorted(name for _, name, _ in pattern_indexes(spec))
+    # listed: the first column is a ref (sorted by the referenced label: no index of this
+    # table serves it), the filter names only title; items: every text field, by size.
+    assert got == ["ix_items_size_id", "ix_items_sku_trgm", "ix_items_title_trgm"]
 
 
 def test_the_plan_test_seed_writes_enum_literals_safe_for_a_parameterised_statement():

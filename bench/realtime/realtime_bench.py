@@ -1,4 +1,5 @@
-"""Realtime benchmark of a *generated* app: N concurrent SSE streams on one process.
+"""Realtime benchmark of a *generated* app: N concurrent SSE streams on one process (or W:
+--workers).
 
     python bench/realtime/realtime_bench.py                # N = 1, 1000, 5000, 10000
     python bench/realtime/realtime_bench.py --quick        # N = 1, 200, 1000
@@ -201,6 +202,35 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn --workers: the supervisor and its workers)."""
+    out, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                stack.extend(int(child) for child in f.read().split())
+    return out
+
+
+def is_worker(pid: int) -> bool:
+    """A uvicorn worker, not multiprocessing's resource tracker."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"resource_tracker" not in f.read()
+    except OSError:
+        return False
+
+
+def tree_cpu(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in tree(pid) if os.path.exists(f"/proc/{p}"))
+
+
+def tree_rss(pid: int) -> int:
+    return sum(rss_kib(p) for p in tree(pid) if os.path.exists(f"/proc/{p}"))
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -211,8 +241,10 @@ def rss_kib(pid: int) -> int:
 
 class Server:
     def __init__(
-        self, project: Path, python: Path, database_url: str, mode: str, log: Path
+        self, project: Path, python: Path, database_url: str, mode: str, log: Path,
+        workers: int = 1,
     ) -> None:
+        self.workers = workers
         self.port = free_port()
         env = dict(
             os.environ,
@@ -238,6 +270,7 @@ class Server:
                 "--no-access-log",
                 "--timeout-graceful-shutdown",
                 "3",
+                *(["--workers", str(workers)] if workers > 1 else []),
             ],
             cwd=project,
             env=env,
@@ -247,7 +280,13 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 1):
-                return
+                if workers == 1:
+                    return
+                # The supervisor binds the port; wait for every worker (each starts its
+                # own realtime listener in its lifespan) before streams connect.
+                if len(tree(self.process.pid)) > workers:
+                    time.sleep(3.0)
+                    return
             if self.process.poll() is not None:
                 raise RuntimeError(f"server died: {log.read_text()[-2000:]}")
             time.sleep(0.1)
@@ -323,12 +362,13 @@ def run_one(
     logdir: Path,
     deadline_s: float,
     spaced_ms: float = 0,
+    workers: int = 1,
 ) -> dict[str, Any]:
     clear(database_url)
-    server = Server(*app, database_url, mode, logdir / f"server-{mode}-{n}.log")
+    server = Server(*app, database_url, mode, logdir / f"server-{mode}-{n}.log", workers)
     try:
         time.sleep(1.0)
-        rss0 = rss_kib(server.process.pid)
+        rss0 = tree_rss(server.process.pid)
         since = watermark(database_url)
         procs = max(1, math.ceil(n / CONNS_PER_CLIENT_PROC))
         ctx = mp.get_context("spawn")
@@ -347,7 +387,7 @@ def run_one(
         live = sum(end.recv()[1] for _, end, _ in clients)
         connect_s = time.monotonic() - t_connect
         time.sleep(1.0)  # settle
-        rss_idle = rss_kib(server.process.pid)
+        rss_idle = tree_rss(server.process.pid)
 
         # The burst, then delivery, while sampling the server's RSS every 50 ms.
         loop = asyncio.new_event_loop()
@@ -360,11 +400,11 @@ def run_one(
             async def sample() -> None:
                 nonlocal peak
                 while sampling:
-                    peak = max(peak, rss_kib(server.process.pid))
+                    peak = max(peak, tree_rss(server.process.pid))
                     await asyncio.sleep(0.05)
 
             sampler = asyncio.create_task(sample())
-            cpu0 = cpu_seconds(server.process.pid)
+            cpu0 = tree_cpu(server.process.pid)
             commit_times, write_s = await write_burst(database_url, run, burst, spaced_ms)
             t_burst_end = time.monotonic()
             for _, end, _ in clients:
@@ -376,7 +416,7 @@ def run_one(
                     results.append(item[1].recv())
                     pending.remove(item)
             delivery_s = time.monotonic() - t_burst_end
-            server_cpu = cpu_seconds(server.process.pid) - cpu0
+            server_cpu = tree_cpu(server.process.pid) - cpu0
             sampling = False
             await sampler
             return write_s, delivery_s, server_cpu, results
@@ -403,8 +443,11 @@ def run_one(
                 p.kill()
         # Rows that never arrived count as infinitely late (p99 is then "> deadline").
         values = sorted(latencies) + [math.inf] * missing
+        worker_cpu = [cpu_seconds(p) for p in tree(server.process.pid)[1:] if is_worker(p)]
         return {
             "mode": mode,
+            "workers": workers,
+            "worker_cpu": worker_cpu,
             "n": n,
             "live": live,
             "connect_s": connect_s,
@@ -463,6 +506,11 @@ def main() -> None:
     )
     parser.add_argument("--modes", default="coalesced,naive")
     parser.add_argument(
+        "--workers", type=int, nargs="*", default=[1],
+        help="server processes (uvicorn --workers); streams spread over them by the kernel's "
+        "accept, writes go to the database: every process's listener must deliver them",
+    )
+    parser.add_argument(
         "--venv",
         default=os.environ.get("DSGEN_E2E_VENV", str(REPO / ".cache" / "e2e-venv")),
         help="virtualenv for the generated app (created and filled when needed)",
@@ -494,24 +542,24 @@ def main() -> None:
 
     rows: list[dict[str, Any]] = []
     run = 0
-    for n in ns:
-        for mode in modes:
-            run += 1
-            print(f"# {mode:9} N={n:<6} ...", end="", flush=True, file=sys.stderr)
-            t = time.monotonic()
-            row = run_one(
-                (project, python),
-                database_url,
-                mode,
-                n,
-                args.burst,
-                run,
-                logdir,
-                args.deadline,
-                args.spaced,
-            )
-            rows.append(row)
-            print(f" {time.monotonic() - t:.0f}s", file=sys.stderr, flush=True)
+    for n, mode, workers in [(n, m, w) for n in ns for m in modes for w in args.workers]:
+        run += 1
+        print(f"# {mode:9} N={n:<6} W={workers} ...", end="", flush=True, file=sys.stderr)
+        t = time.monotonic()
+        row = run_one(
+            (project, python),
+            database_url,
+            mode,
+            n,
+            args.burst,
+            run,
+            logdir,
+            args.deadline,
+            args.spaced,
+            workers,
+        )
+        rows.append(row)
+        print(f" {time.monotonic() - t:.0f}s", file=sys.stderr, flush=True)
 
     writes = (
         f"{args.burst} isolated single-row INSERTs, one every {args.spaced:g} ms"
@@ -520,11 +568,13 @@ def main() -> None:
     )
     print(
         f"\n{writes}; "
-        f"one uvicorn process of the generated app; adaptive coalescing, window 30 ms; "
+        f"{'/'.join(map(str, args.workers))} uvicorn process(es) of the generated app "
+        f"(W); adaptive coalescing, window 30 ms; "
         f"{os.cpu_count()} cores shared by server, clients, writers and PostgreSQL\n"
     )
     header = (
         "mode",
+        "W",
         "N",
         "live",
         "all rows",
@@ -547,11 +597,18 @@ def main() -> None:
 
     for r in rows:
         print(
-            f"| {r['mode']} | {r['n']} | {r['live']} | {r['complete']}/{r['n']} | "
+            f"| {r['mode']} | {r['workers']} | {r['n']} | {r['live']} | {r['complete']}/{r['n']} | "
             f"{ms(r['p50'])} | {ms(r['p99'])} | {ms(r['max'])} | {r['frames']:.0f} | "
             f"{r['idle_kib']:.1f} | {r['peak_kib']:.1f} | {r['write_rps']:.0f} | "
             f"{r['delivery_s']:.1f} | {r['server_cpu']:.1f} | {r['client_cpu']:.1f} |"
         )
+    if max(args.workers) > 1:
+        print("\nCPU seconds of each worker process since it started (the kernel's accept "
+              "spreads the streams over them)\n")
+        for r in rows:
+            if r["workers"] > 1:
+                print(f"- {r['mode']} W={r['workers']} N={r['n']}: "
+                      + ", ".join(f"{c:.1f}" for c in r["worker_cpu"]))
     if "coalesced" in modes and "naive" in modes:
         print("\nratios (naive / coalesced; > 1 means coalesced is better)\n")
         print(
@@ -559,7 +616,7 @@ def main() -> None:
             " | frames/stream | server CPU |"
         )
         print("|---|---|---|---|---|---|")
-        by = {(r["mode"], r["n"]): r for r in rows}
+        by = {(r["mode"], r["n"]): r for r in rows if r["workers"] == args.workers[0]}
         for n in ns:
             c, b = by[("coalesced", n)], by[("naive", n)]
 

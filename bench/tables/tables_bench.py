@@ -12,8 +12,11 @@ contacts, tasks and bookings with N rows each, one `generate_series` statement p
 Then, inside the app's own process (FastAPI TestClient: the real routes, SQL and
 templates), it times each page's request (p50/p95 of --repeat requests after a warm-up)
 and EXPLAINs every SELECT the page ran (captured through the app's `get_conn`
-dependency), reporting the big-table scans it found; then it drops the pattern indexes,
-ANALYZEs, and measures again. Prints a table; not a test.
+dependency), reporting the big-table scans it found, and times those SELECTs on the server
+(EXPLAIN (ANALYZE, BUFFERS), --repeat times: their summed execution plus planning time, free
+of template rendering and of the client); then it drops the pattern indexes, ANALYZEs, and
+measures again. The queries the kanban board and the gantt count ran before issue 12's
+rewrite are timed beside them ("previous query"). Prints tables; not a test.
 """
 
 import argparse
@@ -110,6 +113,24 @@ PAGES = [
     ("date-range month", f"/bookings?resource={room}&month={month}", {}),
 ]
 
+# The queries these pages ran before they were rewritten (issue 12), measured beside them
+# by server time: the kanban board's window over the whole table, the gantt's exact count.
+PREVIOUS = [
+    ("kanban board", """
+        SELECT * FROM (
+            SELECT t."id", t."title", t."lane", t."position", t."ends",
+                   t."created_at", t."updated_at",
+                   row_number() OVER (PARTITION BY t."lane"
+                       ORDER BY t."position" NULLS LAST, t."title", t."id") AS "_rank",
+                   count(*) OVER (PARTITION BY t."lane") AS "_total"
+            FROM "tasks" AS t
+        ) AS card
+        WHERE card."_rank" <= 200
+        ORDER BY card."_rank"
+    """),
+    ("gantt rows", 'SELECT count(*) AS "n" FROM "tasks"'),
+]
+
 recorded: list[tuple[str, Any]] = []
 
 
@@ -152,6 +173,40 @@ def scans(db) -> list[str]:
     return sorted(found)
 
 
+def selects() -> list[tuple[str, Any]]:
+    return [(q, p) for q, p in recorded
+            if q.lstrip().lstrip("(").lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+def server_times(db, queries: list[tuple[str, Any]]) -> dict[str, Any]:
+    """EXPLAIN (ANALYZE, BUFFERS) of `queries`, `repeat` times: p50/p95 of their summed
+    execution time (planning included), the p95 of the slowest one, and its buffers."""
+    totals, per_query = [], [[] for _ in queries]
+    buffers = [0] * len(queries)
+    for _ in range(repeat):
+        total = 0.0
+        for i, (query, params) in enumerate(queries):
+            (plan,) = db.execute(
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query, params).fetchone()[0]
+            ms = plan["Execution Time"] + plan.get("Planning Time", 0.0)
+            per_query[i].append(ms)
+            top = plan["Plan"]
+            buffers[i] = top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+            total += ms
+        totals.append(total)
+    totals.sort()
+    p95s = [sorted(t)[min(len(t) - 1, int(len(t) * 0.95))] for t in per_query]
+    worst = max(range(len(queries)), key=lambda i: p95s[i]) if queries else None
+    return {
+        "sql_p50": statistics.median(totals) if totals else 0.0,
+        "sql_p95": totals[min(len(totals) - 1, int(len(totals) * 0.95))] if totals else 0.0,
+        "queries": len(queries),
+        "worst_p95": p95s[worst] if worst is not None else 0.0,
+        "worst_buffers": buffers[worst] if worst is not None else 0,
+        "worst_sql": " ".join(queries[worst][0].split())[:90] if worst is not None else "",
+    }
+
+
 def measure(client, db) -> dict[str, Any]:
     global recording
     out = {}
@@ -170,8 +225,15 @@ def measure(client, db) -> dict[str, Any]:
         client.get(path, headers=headers)
         recording = False
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-        out[label] = {"p50": statistics.median(times), "p95": p95, "seq": scans(db)}
-        print(f"# {label}: p95 {p95:.1f} ms", file=sys.stderr, flush=True)
+        out[label] = {"p50": statistics.median(times), "p95": p95, "seq": scans(db),
+                      **server_times(db, selects())}
+        print(f"# {label}: p95 {p95:.1f} ms, SQL p95 {out[label]['sql_p95']:.1f} ms",
+              file=sys.stderr, flush=True)
+    for label, query in PREVIOUS:
+        recorded.clear()
+        recorded.append((query, None))
+        out[f"{label} (previous query)"] = {"p50": None, "p95": None, "seq": scans(db),
+                                            **server_times(db, selects())}
     return out
 
 
@@ -235,14 +297,27 @@ def main() -> None:
     print(f"\n{args.rows:,} rows in each of {', '.join(BIG_TABLES)}; request time in the "
           f"app's process (TestClient: routing, SQL, templates), {args.repeat} requests per "
           f"page; {os.cpu_count()} cores shared with other work\n")
-    print("| page | p50 ms | p95 ms | seq scans | p50 ms without | p95 ms without "
-          "| seq scans without | p95 ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    print("Request time (whole page) and server time (EXPLAIN ANALYZE of every SELECT the "
+          "page ran, summed; planning included), with the pattern indexes and without:\n")
+    print("| page | p50 ms | p95 ms | SQL p50 ms | SQL p95 ms | seq scans "
+          "| p95 ms without | SQL p95 ms without | seq scans without | SQL p95 ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for label, w in results["with"].items():
         wo = results["without"][label]
-        print(f"| {label} | {w['p50']:.1f} | {w['p95']:.1f} | {', '.join(w['seq']) or '-'} | "
-              f"{wo['p50']:.1f} | {wo['p95']:.1f} | {', '.join(wo['seq']) or '-'} | "
-              f"{wo['p95'] / w['p95']:.1f}x |")
+        ratio = wo["sql_p95"] / w["sql_p95"] if w["sql_p95"] else float("nan")
+        print(f"| {label} | {ms(w['p50'])} | {ms(w['p95'])} | {ms(w['sql_p50'])} | "
+              f"{ms(w['sql_p95'])} | {', '.join(w['seq']) or '-'} | {ms(wo['p95'])} | "
+              f"{ms(wo['sql_p95'])} | {', '.join(wo['seq']) or '-'} | {ratio:.1f}x |")
+    print("\nThe slowest query of each page (with the indexes): p95 server time, shared "
+          "buffers touched (8 KiB pages), statement:\n")
+    print("| page | queries | slowest p95 ms | buffers | statement |")
+    print("|---|---|---|---|---|")
+    for label, w in results["with"].items():
+        print(f"| {label} | {w['queries']} | {w['worst_p95']:.1f} | {w['worst_buffers']} | "
+              f"`{w['worst_sql']}…` |")
     print(f"\npattern indexes dropped for the second run: "
           f"{', '.join(name for _, name in indexes)}")
     print(f"total wall time {time.monotonic() - t:.0f} s")

@@ -1,6 +1,19 @@
 """The gantt pattern's own Python (loaded by dsgen's blueprint registry)."""
 
 
+def view(screen):
+    """The seed statement of the screen's query-plan test (None: no such test)."""
+    from dsgen._pattern_indexes import seed_select
+
+    store = screen.store
+    start, end = screen.options.get("start"), screen.options.get("end")
+    if store is None or start is None or end is None:
+        return {"plan_seed": None}
+    label = screen.options.get("label") or store.label_field
+    columns = [start.name.snake, end.name.snake, label.name.snake]
+    return {"plan_seed": seed_select(store, columns)}
+
+
 def record_page(screen):
     """A full page of the screen opens one record at <route>/<id>
     (its task's drawer beside the chart):

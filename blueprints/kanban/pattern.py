@@ -1,6 +1,19 @@
 """The kanban pattern's own Python (loaded by dsgen's blueprint registry)."""
 
 
+def view(screen):
+    """The seed statement of the screen's query-plan test (None: no such test)."""
+    from dsgen._pattern_indexes import seed_select
+
+    store = screen.store
+    group = screen.options.get("group_by")
+    if store is None or group is None:
+        return {"plan_seed": None}
+    order = screen.options.get("order_by")
+    columns = [group.name.snake, store.label_field.name.snake]
+    return {"plan_seed": seed_select(store, columns + ([order.name.snake] if order else []))}
+
+
 def record_page(screen):
     """A full page of the screen opens one record at <route>/<id>
     (its card's drawer on the board):
