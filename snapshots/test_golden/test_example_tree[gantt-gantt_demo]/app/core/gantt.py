@@ -28,6 +28,9 @@ MIN_DAYS = {"day": 28, "week": 84, "month": 245}  # a short plan still fills the
 MAX_DAYS = {"day": 731, "week": 3653, "month": 18263}  # a longer window is cut at its end
 TODAY_REACH = 30  # today is pulled into the window when it is this close to the tasks
 ROW_LIMIT = 500  # rows shown; the rest are counted, not drawn
+# Rows are counted up to here, then read "10,000+": an exact count of a huge table reads
+# all of it on every render.
+COUNT_CAP = 10_000
 ROW_HEIGHT = 44  # px; rows are `h-11` in the templates, the arrows are drawn on this grid
 CHAR_PX = 7  # about how wide a character of a bar's label is (text-xs), to see if it fits
 HANDLE_PX = 24  # a narrower bar has no grip for its end (it would cover the whole bar)
@@ -256,7 +259,7 @@ class ZoomLink:
 class Chart:
     window: Window
     rows: list[ChartRow]
-    total: int  # rows in the table (more than shown when over ROW_LIMIT)
+    total: int  # rows in the table (more than shown when over ROW_LIMIT), up to COUNT_CAP + 1
     major: list[Tick] = field(default_factory=list)
     minor: list[Tick] = field(default_factory=list)
     weekends: list[str] = field(default_factory=list)  # styles of the shaded weekend columns
@@ -267,6 +270,11 @@ class Chart:
     move_url: str = ""
     nudge_url: str = ""
     new_url: str = ""
+
+    @property
+    def counted(self) -> str:
+        """How many rows there are, as the page reads it ("10,000+" past COUNT_CAP)."""
+        return f"{COUNT_CAP:,}+" if self.total > COUNT_CAP else f"{self.total:,}"
 
     @property
     def height(self) -> int:

@@ -81,7 +81,12 @@ class GanttTable:
         return await cur.fetchall()
 
     async def _count(self, conn: Conn) -> int:
-        cur = await conn.execute(self._sql('SELECT count(*) AS "n" FROM {table}'))
+        """The number of rows, counted up to COUNT_CAP + 1 along the chart's index."""
+        query = self._sql(
+            'SELECT count(*) AS "n"'
+            " FROM (SELECT 1 FROM {table} AS t ORDER BY {order} LIMIT %(cap)s) AS capped"
+        )
+        cur = await conn.execute(query, {"cap": gantt.COUNT_CAP + 1})
         row = await cur.fetchone()
         return int(row["n"]) if row else 0
 

@@ -58,7 +58,10 @@ ORDER = "position"  # a card's position within its column
 FIRST = 1  # the position of a column's first card
 # The field's `max` bounds the positions, and so how many cards a column holds.
 CAPACITY: int | None = 30
-CARD_LIMIT = 200  # cards rendered per column; the header counts them all
+CARD_LIMIT = 200  # cards rendered per column
+# A column's header counts its cards up to here, then reads "1,000+": an exact count of a
+# huge column would read all of it on every render.
+COUNT_CAP = 1000
 EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
 # What the add and edit forms are validated with.
 Form = task_store.TaskIn
@@ -87,11 +90,27 @@ TABLE = CardTable(
 
 
 async def _board(conn: Conn) -> dict[str, Any]:
-    """Every column with its first CARD_LIMIT cards, in board order, and its card count."""
+    """Every column with its first CARD_LIMIT cards, in board order, and its card count
+    (counted up to COUNT_CAP + 1: "1,000+" beyond). Each column is one LIMIT read of the
+    index on its cards' order, its count one capped index-only read: the board costs the
+    same with a hundred cards or with millions."""
     cur = await conn.execute(
         """
-        SELECT *
-        FROM (
+        WITH k AS MATERIALIZED (  -- counted once per column, not once per card
+            SELECT key.value, key.n, (
+                SELECT count(*)
+                FROM (
+                    SELECT 1 FROM "tasks" AS c
+                    WHERE c."lane" = key.value
+                    ORDER BY c."position" NULLS LAST, c."title", c."id"
+                    LIMIT %(cap)s
+                ) AS capped
+            ) AS total
+            FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS key(value, n)
+        )
+        SELECT card.*, k.n AS "_column", k.total AS "_total"
+        FROM k
+        CROSS JOIN LATERAL (
             SELECT t."id",
                    t."title",
                    t."lane",
@@ -112,26 +131,22 @@ async def _board(conn: Conn) -> dict[str, Any]:
                        WHERE link."task_id" = t."id"
                    ), '[]'::json) AS "watchers",
                    t."created_at",
-                   t."updated_at",
-                   row_number() OVER (
-                       PARTITION BY t."lane"
-                       ORDER BY t."position" NULLS LAST,
-                                t."title",
-                                t."id"
-                   ) AS "_rank",
-                   count(*) OVER (PARTITION BY t."lane") AS "_total"
+                   t."updated_at"
             FROM "tasks" AS t
             LEFT JOIN "people" AS "ref_assignee"
                 ON "ref_assignee"."id"
                    = t."assignee"
+            WHERE t."lane" = k.value
+            ORDER BY t."position" NULLS LAST, t."title", t."id"
+            LIMIT %(limit)s
         ) AS card
-        WHERE card."_rank" <= %(limit)s
-        ORDER BY card."_rank"
+        ORDER BY "_column", "position" NULLS LAST, "title", "id"
         """,
-        {"limit": CARD_LIMIT},
+        {"keys": [key for key in COLUMNS if key], "limit": CARD_LIMIT, "cap": COUNT_CAP + 1},
     )
     # An empty column of cards without a value shows only if new cards start in it.
-    return TABLE.board(await cur.fetchall(), empty_column=False)
+    rows = await cur.fetchall()
+    return TABLE.board(rows, empty_column=False, cap=COUNT_CAP)
 
 
 async def _insert(conn: Conn, data: Form) -> UUID:

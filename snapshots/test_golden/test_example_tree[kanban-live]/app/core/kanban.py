@@ -38,6 +38,15 @@ class Gone(Exception):
     """The card was deleted (elsewhere) before this request reached it."""
 
 
+def counted(total: int, shown: int, cap: int | None) -> dict[str, str]:
+    """How a column's count reads: `count` in its header, `more` below its last card ("" when
+    every card is shown). Past `cap` the count is a floor ("1,000+"), not a figure."""
+    if cap is not None and total > cap:
+        return {"count": f"{cap:,}+", "more": f"and over {cap - shown:,} more"}
+    more = f"and {total - shown:,} more" if total > shown else ""
+    return {"count": f"{total:,}", "more": more}
+
+
 @dataclass(frozen=True)
 class CardTable:
     """The cards of a board: rows of `table`, in the board column named by their `group`
@@ -65,10 +74,13 @@ class CardTable:
         position = sql.Identifier(self.position) if self.position else sql.SQL("NULL")
         return sql.SQL(query).format(**ids, position=position, order=sql.SQL(", ").join(order))
 
-    def board(self, rows: list[dict[str, Any]], *, empty_column: bool) -> dict[str, Any]:
+    def board(
+        self, rows: list[dict[str, Any]], *, empty_column: bool, cap: int | None = None
+    ) -> dict[str, Any]:
         """The board of `rows` (each column's first cards in board order, each with `_total`,
-        its column's card count): every column with its cards and count. The column of empty
-        values ("") shows when it has cards, or with `empty_column` (new cards start in it)."""
+        its column's card count, counted up to `cap` + 1): every column with its cards, its
+        count and how it reads ("1,000+" past `cap`). The column of empty values ("") shows
+        when it has cards, or with `empty_column` (new cards start in it)."""
         cards: dict[str, list[dict[str, Any]]] = {key: [] for key in self.columns}
         totals = dict.fromkeys(self.columns, 0)
         for row in rows:
@@ -78,7 +90,7 @@ class CardTable:
                 totals[key] = row["_total"]
         columns = [
             {"key": key, "title": self.title(key), "index": index, "cards": cards[key],
-             "total": totals[key]}
+             "total": totals[key], **counted(totals[key], len(cards[key]), cap)}
             for index, key in enumerate(self.columns)
             if key or cards[key] or empty_column
         ]

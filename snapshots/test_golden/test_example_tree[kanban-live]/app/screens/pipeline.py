@@ -55,7 +55,10 @@ LABEL = "name"
 GROUP = "stage"  # the enum field: one column per value
 # The field may be empty: those cards get a first column of their own, key "".
 COLUMNS: tuple[str, ...] = ("", *lead_store.STAGE_VALUES)
-CARD_LIMIT = 200  # cards rendered per column; the header counts them all
+CARD_LIMIT = 200  # cards rendered per column
+# A column's header counts its cards up to here, then reads "1,000+": an exact count of a
+# huge column would read all of it on every render.
+COUNT_CAP = 1000
 EMPTY_DRAFT = {"_kanban": {"draft": ""}}  # the inline add form's text (a client-only signal)
 # What the add and edit forms are validated with.
 Form = lead_store.LeadIn
@@ -87,31 +90,69 @@ TABLE = CardTable(
 
 
 async def _board(conn: Conn) -> dict[str, Any]:
-    """Every column with its first CARD_LIMIT cards, in board order, and its card count."""
+    """Every column with its first CARD_LIMIT cards, in board order, and its card count
+    (counted up to COUNT_CAP + 1: "1,000+" beyond). Each column is one LIMIT read of the
+    index on its cards' order, its count one capped index-only read: the board costs the
+    same with a hundred cards or with millions."""
     cur = await conn.execute(
         """
-        SELECT *
+        WITH k AS MATERIALIZED (  -- counted once per column, not once per card
+            SELECT key.value, key.n, (
+                SELECT count(*)
+                FROM (
+                    SELECT 1 FROM "leads" AS c
+                    WHERE c."stage" = key.value
+                    ORDER BY c."name", c."id"
+                    LIMIT %(cap)s
+                ) AS capped
+            ) AS total
+            FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS key(value, n)
+        )
+        (
+        SELECT card.*, k.n AS "_column", k.total AS "_total"
+        FROM k
+        CROSS JOIN LATERAL (
+            SELECT t."id",
+                   t."name",
+                   t."stage",
+                   t."created_at",
+                   t."updated_at"
+            FROM "leads" AS t
+            WHERE t."stage" = k.value
+            ORDER BY t."name", t."id"
+            LIMIT %(limit)s
+        ) AS card
+        )
+        UNION ALL
+        (
+        SELECT card.*, 0 AS "_column", (
+            SELECT count(*)
+            FROM (
+                SELECT 1 FROM "leads" AS c
+                WHERE c."stage" IS NULL
+                ORDER BY c."name", c."id"
+                LIMIT %(cap)s
+            ) AS capped
+        ) AS "_total"
         FROM (
             SELECT t."id",
                    t."name",
                    t."stage",
                    t."created_at",
-                   t."updated_at",
-                   row_number() OVER (
-                       PARTITION BY t."stage"
-                       ORDER BY t."name",
-                                t."id"
-                   ) AS "_rank",
-                   count(*) OVER (PARTITION BY t."stage") AS "_total"
+                   t."updated_at"
             FROM "leads" AS t
+            WHERE t."stage" IS NULL
+            ORDER BY t."name", t."id"
+            LIMIT %(limit)s
         ) AS card
-        WHERE card."_rank" <= %(limit)s
-        ORDER BY card."_rank"
+        )
+        ORDER BY "_column", "name", "id"
         """,
-        {"limit": CARD_LIMIT},
+        {"keys": [key for key in COLUMNS if key], "limit": CARD_LIMIT, "cap": COUNT_CAP + 1},
     )
     # An empty column of cards without a value shows only if new cards start in it.
-    return TABLE.board(await cur.fetchall(), empty_column=True)
+    rows = await cur.fetchall()
+    return TABLE.board(rows, empty_column=True, cap=COUNT_CAP)
 
 
 async def _insert(conn: Conn, data: Form) -> UUID:
