@@ -179,7 +179,10 @@ document.addEventListener('click', (evt) => {
   if (label) {
     const select = document.getElementById(label.htmlFor);
     const box = select?.closest('[data-multiselect]') && partsOf(select.parentElement)?.box;
-    if (box) box.focus();
+    if (box) {
+      evt.preventDefault();  // the label's own action would look for the hidden select
+      box.focus();
+    }
     return;
   }
   if (!root) return;
