@@ -4,7 +4,7 @@
 // and what the server renders the chosen options into. This script only draws chips, a
 // filter box (ARIA combobox) and a list (listbox) of the options not chosen yet, and sets
 // the options' selectedness. When a Datastar morph re-renders the form (an error), the drawn
-// part is gone or stale; it is drawn again from the select, so the server's render wins.
+// part is stale; it is drawn again from the select, so the server's render wins.
 // Keys in the box: typing filters, ArrowDown/ArrowUp move, Enter adds, Escape closes the
 // list, Backspace in an empty box removes the last chip.
 let serial = 0;
@@ -38,15 +38,16 @@ function build(root, select) {
   });
   const list = el('ul', {id: `${id}-list`, class: 'ms-list', role: 'listbox', 'aria-label': name});
   list.hidden = true;
-  const ui = el('div', {class: 'ms-ui', 'data-ms-ui': ''},
-    el('div', {class: 'ms-field'}, chips, box), list);
-  root.append(ui);
-  return ui;
+  // Into the server's empty [data-ms-ui data-ignore-morph] element: Datastar's morphs leave
+  // it (and the focus and the typed text in it) alone; the select beside it is morphed.
+  let ui = root.querySelector(':scope > [data-ms-ui]');
+  if (!ui) root.append(ui = el('div', {'data-ms-ui': ''}));
+  ui.replaceChildren(el('div', {class: 'ms-field'}, chips, box), list);
 }
 
 const partsOf = (root) => {
   const ui = root.querySelector(':scope > [data-ms-ui]');
-  return ui && {
+  return ui?.querySelector(':scope > .ms-field') && {
     ui, select: root.querySelector(':scope > select[multiple]'),
     chips: ui.querySelector('.ms-chips'), box: ui.querySelector('.ms-input'),
     list: ui.querySelector('.ms-list'),
@@ -79,7 +80,8 @@ function sync(root) {
 function show(root, active) {
   const p = partsOf(root);
   const q = p.box.value.trim().toLowerCase();
-  const free = optionsOf(p.select).filter((o) => !o.selected && o.text.toLowerCase().includes(q));
+  const all = optionsOf(p.select);
+  const free = all.filter((o) => !o.selected && o.text.toLowerCase().includes(q));
   const keep = active ?? p.list.querySelector('[aria-selected=true]')?.dataset.value;
   const at = Math.max(0, free.findIndex((o) => o.value === keep));
   p.list.replaceChildren(...free.map((o, i) => el('li', {
@@ -87,7 +89,8 @@ function show(root, active) {
     'aria-selected': i === at ? 'true' : 'false', text: o.text,
   })));
   if (!free.length) {
-    p.list.append(el('li', {class: 'ms-empty', text: q ? 'No matches' : 'All chosen'}));
+    const note = q ? 'No matches' : (all.length ? 'All chosen' : 'Nothing to choose yet');
+    p.list.append(el('li', {class: 'ms-empty', text: note}));
   }
   p.list.hidden = false;
   p.box.setAttribute('aria-expanded', 'true');
