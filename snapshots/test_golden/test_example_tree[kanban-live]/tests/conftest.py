@@ -242,6 +242,23 @@ def ready(page: Any) -> None:
     page.wait_for_selector("#sidebar-toggle[aria-expanded]", state="attached")
 
 
+def choose(page: Any, select: Any, values: list[str] | str) -> None:
+    """Pick the options of a many-ref field the way a person would (static/multiselect.js):
+    type the option's label in the field's filter box, move to it, press Enter."""
+    box = select.locator("xpath=..").locator(".ms-input")
+    for value in [values] if isinstance(values, str) else values:
+        text = select.locator(f"option[value='{value}']").text_content() or ""
+        box.fill(text.strip())
+        active = box.locator("xpath=../..").locator(".ms-option[aria-selected=true]")
+        for _ in range(select.locator("option").count()):
+            if active.get_attribute("data-value") == value:
+                break
+            box.press("ArrowDown")
+        box.press("Enter")
+        chip = select.locator("xpath=..").locator(f".ms-remove[data-value='{value}']")
+        chip.wait_for()
+
+
 def nav_link(page: Any, url: str) -> Any:
     """The menu's link to a screen, after opening the groups it sits in (`nav: "A/B"`): a
     link inside a closed group is not shown."""

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import count, label, ready
+from tests.conftest import choose, count, label, ready
 from tests.test_rooms import PATH, TABLE, add, valid_form
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,9 @@ def fill(page, form: dict[str, str]) -> None:
         kind = control.evaluate("el => el.tagName + ':' + (el.type || '')")
         if kind == "INPUT:hidden":
             continue  # a value the server places (a position): not for a person to fill
-        if kind.startswith("SELECT"):
+        if kind == "SELECT:select-multiple":
+            choose(page, control, value)
+        elif kind.startswith("SELECT"):
             control.select_option(value)
         elif kind == "INPUT:checkbox":
             control.set_checked(value == "on")

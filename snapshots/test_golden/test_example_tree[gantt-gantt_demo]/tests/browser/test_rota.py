@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import choose
 from tests.test_rota import (
     DAY,
     END,
@@ -260,7 +261,9 @@ def fill(page, values: dict[str, str]) -> None:
         kind = control.evaluate("el => el.tagName + ':' + (el.type || '')")
         if kind == "INPUT:hidden":
             continue  # a value the server places (a position): not for a person to fill
-        if kind.startswith("SELECT"):
+        if kind == "SELECT:select-multiple":
+            choose(page, control, value)
+        elif kind.startswith("SELECT"):
             control.select_option(value)
         elif kind == "INPUT:checkbox":
             control.set_checked(value == "on")

@@ -149,3 +149,17 @@ def test_the_server_opens_a_confirm_escape_closes_it_and_the_focus_returns(page,
     expect(dialog).to_be_hidden()
     expect(page.locator("#toasts")).to_contain_text("Deleted Ada.")
     expect(ask).to_be_focused()
+
+
+def test_dark_pages_are_not_dimmed_only_modals_are(page):
+    """The toasts are an always-open popover: in the dark theme its backdrop must stay clear
+    (a 60 % black one dimmed every page); a modal dialog's backdrop still darkens the page."""
+    page.emulate_media(color_scheme="dark")
+    open_page(page, DESKTOP, *confirm("Delete “Ada”?", "She will be gone.", "@get('/x')"))
+    backdrop = "id => getComputedStyle(document.getElementById(id), '::backdrop').backgroundColor"
+    assert page.evaluate("document.documentElement.classList.contains('dark')")
+    assert page.evaluate("document.getElementById('toasts').matches(':popover-open')")
+    assert page.evaluate(backdrop, "toasts") == "rgba(0, 0, 0, 0)"
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    assert page.evaluate(backdrop, "confirm-dialog") == "rgba(0, 0, 0, 0.6)"

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.screens.units import PAGE_SIZE
-from tests.conftest import count
+from tests.conftest import choose, count
 from tests.test_units import (
     PATH,
     RENAMED,
@@ -53,7 +53,9 @@ def fill(page, form: dict[str, str]) -> None:
         kind = control.evaluate("el => el.tagName + ':' + (el.type || '')")
         if kind == "INPUT:hidden":
             continue  # a value the server places (a position): not for a person to fill
-        if kind.startswith("SELECT"):
+        if kind == "SELECT:select-multiple":
+            choose(page, control, value)
+        elif kind.startswith("SELECT"):
             control.select_option(value)
         elif kind == "INPUT:checkbox":
             control.set_checked(value == "on")

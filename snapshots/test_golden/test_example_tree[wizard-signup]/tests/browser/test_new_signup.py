@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import count, nav_link, ready
+from tests.conftest import choose, count, nav_link, ready
 from tests.test_new_signup import (
     DRAFTS,
     EXPIRE_DAYS,
@@ -45,7 +45,9 @@ def kind(page, name: str) -> str:
 def fill(page, values: dict[str, Any]) -> None:
     """Fill a step's fields the way a person would, field by field."""
     for name, value in values.items():
-        if kind(page, name).startswith("SELECT"):
+        if kind(page, name) == "SELECT:select-multiple":
+            choose(page, control(page, name), value)
+        elif kind(page, name).startswith("SELECT"):
             control(page, name).select_option(value)
         elif kind(page, name) == "INPUT:checkbox":
             control(page, name).set_checked(value == "on")
