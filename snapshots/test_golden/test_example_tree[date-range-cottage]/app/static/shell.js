@@ -247,3 +247,15 @@ function setupToasts() {
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setupToasts);
 else setupToasts();
+
+// The many-ref picker (multiselect.js, static): imported once, when the page first has a
+// [data-multiselect] field — on load, or after a patch swaps a form with one in.
+const pickerSrc = document.querySelector('meta[name="multiselect-src"]')?.content;
+const pickerWatch = new MutationObserver(() => loadPicker());
+function loadPicker() {
+  if (!pickerSrc || !document.querySelector('[data-multiselect]')) return;
+  pickerWatch.disconnect();
+  import(pickerSrc);
+}
+pickerWatch.observe(document.documentElement, {subtree: true, childList: true});
+loadPicker();
