@@ -93,6 +93,12 @@ class Blueprint:
     scaffold: dict[str, Any] = field(default_factory=dict)
     # The screens stream changes of a `realtime: true` store (a `ChannelView` per screen).
     live: bool = False
+    # `admin: true`: the pattern serves the admin screen of a store no screen shows (one
+    # blueprint of a registry at most; see dsgen/_admin.py).
+    admin: bool = False
+    # `lists_only: true`: its screens list rows but have no form to add one, so a store shown
+    # only by them still gets an admin screen (and their "New" leads there).
+    lists_only: bool = False
 
     @property
     def templates(self) -> Path:
@@ -135,6 +141,11 @@ class Registry:
     def get(self, pattern: str) -> Blueprint | None:
         bp = self.blueprints.get(pattern)
         return bp if bp is not None and bp.kind == "pattern" else None
+
+    @property
+    def admin(self) -> Blueprint | None:
+        """The pattern that serves stores no screen shows (`admin: true`), if any."""
+        return next((b for b in self.patterns if b.admin), None)
 
 
 def _option(name: str, raw: dict, where: Path) -> Option:
@@ -192,6 +203,7 @@ def load_blueprint(root: Path) -> Blueprint:
         version=int(raw.get("version", 1)), backends=tuple(raw.get("backends", ["postgres"])),
         store=store, icon=str(raw.get("icon", "rows")), options=options, root=root,
         scaffold=dict(raw.get("scaffold") or {}), live=bool(raw.get("live", False)),
+        admin=bool(raw.get("admin", False)), lists_only=bool(raw.get("lists_only", False)),
     )
 
 
@@ -226,6 +238,11 @@ def load_registry(*folders: Path) -> Registry:
             if bp.id in blueprints:
                 raise DsgenError(f"{manifest}: blueprint '{bp.id}' is already defined by "
                                  f"{blueprints[bp.id].root}")
+            if bp.admin and any(b.admin for b in blueprints.values()):
+                other = next(b for b in blueprints.values() if b.admin)
+                raise DsgenError(f"{manifest}: 'admin: true' is already claimed by "
+                                 f"'{other.id}' ({other.root}); one blueprint serves "
+                                 "the admin screens")
             blueprints[bp.id] = bp
     return Registry(dict(sorted(blueprints.items())))
 
