@@ -58,6 +58,9 @@ class Option:
     items: tuple[Option, ...] = ()      # for list: the keys of each item
     # Rules between options, checked by `dsgen check` (see blueprints/README.md):
     differs_from: str | None = None     # for field: not the same field as this option
+    # for field: its value may not come before that option's field's (an end and its start);
+    # every store write enforces it, whichever screen's form made it
+    not_before: str | None = None
     within: str | None = None           # for fields: each one among this option's fields
     stored: bool = False                # for fields: declared fields only (no id, created_at…)
     distinct: bool = False              # for fields in a list's items: in one item only
@@ -158,6 +161,7 @@ def _option(name: str, raw: dict, where: Path) -> Option:
         default=raw.get("default"), field_types=tuple(raw.get("field_types") or ()),
         same_store=bool(raw.get("same_store")), many=raw.get("many"), min=raw.get("min"),
         items=items, differs_from=raw.get("differs_from"), within=raw.get("within"),
+        not_before=raw.get("not_before"),
         stored=bool(raw.get("stored")), distinct=bool(raw.get("distinct")),
         covers_required=raw.get("covers_required"), places=bool(raw.get("places")),
     )
