@@ -378,6 +378,48 @@ async def write_burst(
     return commit_times, elapsed
 
 
+def write_via_app(
+    port: int, run: int, burst: int, spaced_ms: float = 0
+) -> tuple[list[float], float]:
+    """`burst` rows created through the app (the screen's own `POST /tasks`, as a page's
+    form does) on ONE keep-alive HTTP connection, so every write goes through one server
+    process; the other processes learn of them only through PostgreSQL. A row's time is
+    when its request was sent (the latency then includes the app's own handling)."""
+    import http.client
+    from urllib.parse import urlencode
+
+    sent = [0.0] * burst
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    headers = {
+        "Datastar-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    t0 = time.monotonic()
+    for seq in range(burst):
+        body = urlencode({"title": f"bench:{run}:{seq}"})
+        sent[seq] = time.monotonic()
+        conn.request("POST", "/tasks", body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read()
+        if response.status != 200 or b"created" not in text:
+            raise RuntimeError(f"POST /tasks: {response.status} {text[:300]!r}")
+        if spaced_ms:
+            time.sleep(spaced_ms / 1000)
+    elapsed = time.monotonic() - t0
+    conn.close()
+    return sent, elapsed
+
+
+def socket_count(pid: int) -> int:
+    """Open sockets of a process (a worker's streams, plus its listening and database ones)."""
+    count = 0
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+    return count
+
+
 def clear(database_url: str) -> None:
     """Each run starts with an empty list (the screen lists at most 200 rows)."""
     import psycopg
@@ -413,12 +455,17 @@ def run_one(
     spaced_ms: float = 0,
     workers: int = 1,
     per_address: int = 50,
+    via_app: bool = False,
 ) -> dict[str, Any]:
     clear(database_url)
     server = Server(*app, database_url, mode, logdir / f"server-{mode}-{n}.log", workers)
     try:
         time.sleep(1.0)
         rss0 = tree_rss(server.process.pid)
+        worker_pids = [p for p in tree(server.process.pid) if is_worker(p)]
+        if workers > 1:
+            worker_pids = worker_pids[1:]  # not the supervisor
+        sockets0 = [socket_count(p) for p in worker_pids]
         since = watermark(database_url)
         procs = max(1, math.ceil(n / CONNS_PER_CLIENT_PROC))
         ctx = mp.get_context("spawn")
@@ -449,6 +496,9 @@ def run_one(
             )
         time.sleep(1.0)  # settle
         rss_idle = tree_rss(server.process.pid)
+        streams_per_worker = [
+            socket_count(p) - s0 for p, s0 in zip(worker_pids, sockets0, strict=True)
+        ]
 
         # The burst, then delivery, while sampling the server's RSS every 50 ms.
         loop = asyncio.new_event_loop()
@@ -466,7 +516,12 @@ def run_one(
 
             sampler = asyncio.create_task(sample())
             cpu0 = tree_cpu(server.process.pid)
-            commit_times, write_s = await write_burst(database_url, run, burst, spaced_ms)
+            if via_app:
+                commit_times, write_s = await asyncio.get_running_loop().run_in_executor(
+                    None, write_via_app, server.port, run, burst, spaced_ms
+                )
+            else:
+                commit_times, write_s = await write_burst(database_url, run, burst, spaced_ms)
             t_burst_end = time.monotonic()
             for _, end, _ in clients:
                 end.send(("collect", commit_times, deadline_s))
@@ -509,6 +564,7 @@ def run_one(
             "mode": mode,
             "workers": workers,
             "worker_cpu": worker_cpu,
+            "streams_per_worker": streams_per_worker,
             "n": n,
             "live": live,
             "refused": refused,
@@ -590,6 +646,14 @@ def main() -> None:
         help="streams per client address (127.x.y.z); the app refuses more than "
         "REALTIME_MAX_STREAMS_PER_CLIENT (64) per address and process",
     )
+    parser.add_argument(
+        "--write-via",
+        choices=["db", "app"],
+        default="db",
+        help="db: WRITERS connections commit INSERTs straight to PostgreSQL (a plain session: "
+        "NOTIFY in its transaction); app: POST /tasks through the app on one keep-alive "
+        "connection, i.e. through ONE server process (its pool's folded wake-ups)",
+    )
     args = parser.parse_args()
     ns = args.n or ([1, 200, 1000] if args.quick else [1, 1000, 5000, 10000])
     modes = args.modes.split(",")
@@ -627,15 +691,23 @@ def main() -> None:
             args.spaced,
             workers,
             args.per_address,
+            args.write_via == "app",
         )
         rows.append(row)
         print(f" {time.monotonic() - t:.0f}s", file=sys.stderr, flush=True)
 
-    writes = (
-        f"{args.burst} isolated single-row INSERTs, one every {args.spaced:g} ms"
-        if args.spaced
-        else f"burst = {args.burst} single-row INSERT transactions from {WRITERS} connections"
-    )
+    if args.write_via == "app":
+        writes = (
+            f"{args.burst} rows created by POST /tasks on one keep-alive connection (through "
+            "one server process), one after the other"
+            + (f", {args.spaced:g} ms apart" if args.spaced else "")
+            + "; latency from each request being sent"
+        )
+    elif args.spaced:
+        writes = f"{args.burst} isolated single-row INSERTs, one every {args.spaced:g} ms"
+    else:
+        writes = f"burst = {args.burst} single-row INSERT transactions from {WRITERS} connections"
+
     print(
         f"\n{writes}; "
         f"{'/'.join(map(str, args.workers))} uvicorn process(es) of the generated app "
@@ -678,8 +750,12 @@ def main() -> None:
               "spreads the streams over them)\n")
         for r in rows:
             if r["workers"] > 1:
-                print(f"- {r['mode']} W={r['workers']} N={r['n']}: "
-                      + ", ".join(f"{c:.1f}" for c in r["worker_cpu"]))
+                print(
+                    f"- {r['mode']} W={r['workers']} N={r['n']}: CPU s "
+                    + ", ".join(f"{c:.1f}" for c in r["worker_cpu"])
+                    + "; streams (sockets opened while connecting) "
+                    + ", ".join(str(c) for c in r["streams_per_worker"])
+                )
     if "coalesced" in modes and "naive" in modes:
         print("\nratios (naive / coalesced; > 1 means coalesced is better)\n")
         print(
