@@ -70,6 +70,7 @@ class _Stream(asyncio.Protocol):
         self.frames = 0
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self.status_seen = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -77,14 +78,29 @@ class _Stream(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         now = time.monotonic()
+        if not self.status_seen:
+            self.status_seen = True
+            if not data.startswith(b"HTTP/1.1 200"):
+                # Refused (e.g. 429: the app's per-address stream cap): count it, keep the
+                # first answer for the report, and stop waiting for this stream.
+                self.shared.refused += 1
+                if not self.shared.refusal:
+                    head, _, body = data.partition(b"\r\n\r\n")
+                    self.shared.refusal = (
+                        head.split(b"\r\n", 1)[0] + b": " + body[:120]
+                    ).decode("utf-8", "replace")
+                self.shared.check_live()
+                self.shared.check_complete()
+                if self.transport is not None:
+                    self.transport.close()
+                return
         # Titles and markers are short: search the data plus the last 64 bytes before it.
         edge = self.tail + data[:64]
         self.tail = data[-64:] if len(data) >= 64 else (self.tail + data)[-64:]
         if not self.live and (b"_realtime" in data or b"_realtime" in edge):
             self.live = True
             self.shared.live += 1
-            if self.shared.live == self.shared.n:
-                self.shared.all_live.set()
+            self.shared.check_live()
         self.frames += data.count(b"\nid: ")
         if self.shared.pattern is not None:
             self._titles(edge, now)
@@ -99,8 +115,7 @@ class _Stream(asyncio.Protocol):
                     self.count += 1
                     if self.count == len(self.seen):
                         self.shared.complete += 1
-                        if self.shared.complete == self.shared.n:
-                            self.shared.all_complete.set()
+                        self.shared.check_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -114,23 +129,50 @@ class _ClientState:
         self.request = request
         self.pattern: re.Pattern[bytes] | None = None
         self.live = 0
+        self.refused = 0
+        self.refusal = ""
         self.complete = 0
         self.lost = 0
         self.all_live = asyncio.Event()
         self.all_complete = asyncio.Event()
 
+    def check_live(self) -> None:
+        """Every stream has answered: live, or refused."""
+        if self.live + self.refused == self.n:
+            self.all_live.set()
 
-def client_main(conn: Any, port: int, n: int, since: str, run: int, burst: int) -> None:
-    """Entry point of a client process: commands arrive on `conn` (a Pipe end)."""
+    def check_complete(self) -> None:
+        """Every stream that was not refused has every row."""
+        if self.complete + self.refused == self.n:
+            self.all_complete.set()
+
+
+def client_address(stream: int, per_address: int) -> str:
+    """The loopback address stream number `stream` (over all client processes) connects
+    from: `per_address` streams per address, 127.1.0.1, 127.1.0.2, … (all of 127/8 is the
+    loopback). Like real users, the streams come from many addresses, so the app's cap on
+    streams per client address (REALTIME_MAX_STREAMS_PER_CLIENT, default 64) stays in force
+    at its default and is never reached."""
+    a = stream // per_address
+    return f"127.{1 + a // 62500}.{a // 250 % 250}.{a % 250 + 1}"
+
+
+def client_main(
+    conn: Any, port: int, n: int, since: str, run: int, burst: int, first: int, per_address: int
+) -> None:
+    """Entry point of a client process: commands arrive on `conn` (a Pipe end). Its
+    streams are numbers first … first + n - 1 of the run (they pick the source address)."""
     raise_fd_limit()
     with contextlib.suppress(ImportError):
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    asyncio.run(_client(conn, port, n, since, run, burst))
+    asyncio.run(_client(conn, port, n, since, run, burst, first, per_address))
 
 
-async def _client(conn: Any, port: int, n: int, since: str, run: int, burst: int) -> None:
+async def _client(
+    conn: Any, port: int, n: int, since: str, run: int, burst: int, first: int, per_address: int
+) -> None:
     loop = asyncio.get_running_loop()
     request = (
         f"GET /tasks/live?since={since} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
@@ -142,17 +184,24 @@ async def _client(conn: Any, port: int, n: int, since: str, run: int, burst: int
     # Ramp up in batches: the kernel's SYN backlog is 2048.
     for start in range(0, n, 250):
         batch = [
-            loop.create_connection(lambda: _Stream(state), HOST, port)
-            for _ in range(min(250, n - start))
+            loop.create_connection(
+                lambda: _Stream(state),
+                HOST,
+                port,
+                local_addr=(client_address(first + i, per_address), 0),
+            )
+            for i in range(start, min(start + 250, n))
         ]
         for _, proto in await asyncio.gather(*batch):
             streams.append(proto)
         ramp_deadline = time.monotonic() + 30
-        while state.live < len(streams) - 50 and time.monotonic() < ramp_deadline:
+        while (
+            state.live + state.refused < len(streams) - 50 and time.monotonic() < ramp_deadline
+        ):
             await asyncio.sleep(0.01)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(state.all_live.wait(), 120)
-    conn.send(("live", state.live))
+    conn.send(("live", state.live, state.refused, state.refusal))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_before_burst = usage.ru_utime + usage.ru_stime
 
@@ -329,6 +378,48 @@ async def write_burst(
     return commit_times, elapsed
 
 
+def write_via_app(
+    port: int, run: int, burst: int, spaced_ms: float = 0
+) -> tuple[list[float], float]:
+    """`burst` rows created through the app (the screen's own `POST /tasks`, as a page's
+    form does) on ONE keep-alive HTTP connection, so every write goes through one server
+    process; the other processes learn of them only through PostgreSQL. A row's time is
+    when its request was sent (the latency then includes the app's own handling)."""
+    import http.client
+    from urllib.parse import urlencode
+
+    sent = [0.0] * burst
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    headers = {
+        "Datastar-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    t0 = time.monotonic()
+    for seq in range(burst):
+        body = urlencode({"title": f"bench:{run}:{seq}"})
+        sent[seq] = time.monotonic()
+        conn.request("POST", "/tasks", body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read()
+        if response.status != 200 or b"created" not in text:
+            raise RuntimeError(f"POST /tasks: {response.status} {text[:300]!r}")
+        if spaced_ms:
+            time.sleep(spaced_ms / 1000)
+    elapsed = time.monotonic() - t0
+    conn.close()
+    return sent, elapsed
+
+
+def socket_count(pid: int) -> int:
+    """Open sockets of a process (a worker's streams, plus its listening and database ones)."""
+    count = 0
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+    return count
+
+
 def clear(database_url: str) -> None:
     """Each run starts with an empty list (the screen lists at most 200 rows)."""
     import psycopg
@@ -363,31 +454,51 @@ def run_one(
     deadline_s: float,
     spaced_ms: float = 0,
     workers: int = 1,
+    per_address: int = 50,
+    via_app: bool = False,
 ) -> dict[str, Any]:
     clear(database_url)
     server = Server(*app, database_url, mode, logdir / f"server-{mode}-{n}.log", workers)
     try:
         time.sleep(1.0)
         rss0 = tree_rss(server.process.pid)
+        worker_pids = [p for p in tree(server.process.pid) if is_worker(p)]
+        if workers > 1:
+            worker_pids = worker_pids[1:]  # not the supervisor
+        sockets0 = [socket_count(p) for p in worker_pids]
         since = watermark(database_url)
         procs = max(1, math.ceil(n / CONNS_PER_CLIENT_PROC))
         ctx = mp.get_context("spawn")
         clients = []
         t_connect = time.monotonic()
+        first = 0
         for i in range(procs):
             share = n // procs + (1 if i < n % procs else 0)
             parent_end, child_end = ctx.Pipe()
             p = ctx.Process(
                 target=client_main,
-                args=(child_end, server.port, share, since, run, burst),
+                args=(child_end, server.port, share, since, run, burst, first, per_address),
                 daemon=True,
             )
             p.start()
             clients.append((p, parent_end, share))
-        live = sum(end.recv()[1] for _, end, _ in clients)
+            first += share
+        answers = [end.recv() for _, end, _ in clients]
+        live = sum(a[1] for a in answers)
+        refused = sum(a[2] for a in answers)
+        refusal = next((a[3] for a in answers if a[3]), "")
         connect_s = time.monotonic() - t_connect
+        if refused:
+            print(
+                f"\n! {refused} of {n} streams refused ({refusal!r}); they count as missing",
+                file=sys.stderr,
+                flush=True,
+            )
         time.sleep(1.0)  # settle
         rss_idle = tree_rss(server.process.pid)
+        streams_per_worker = [
+            socket_count(p) - s0 for p, s0 in zip(worker_pids, sockets0, strict=True)
+        ]
 
         # The burst, then delivery, while sampling the server's RSS every 50 ms.
         loop = asyncio.new_event_loop()
@@ -405,7 +516,12 @@ def run_one(
 
             sampler = asyncio.create_task(sample())
             cpu0 = tree_cpu(server.process.pid)
-            commit_times, write_s = await write_burst(database_url, run, burst, spaced_ms)
+            if via_app:
+                commit_times, write_s = await asyncio.get_running_loop().run_in_executor(
+                    None, write_via_app, server.port, run, burst, spaced_ms
+                )
+            else:
+                commit_times, write_s = await write_burst(database_url, run, burst, spaced_ms)
             t_burst_end = time.monotonic()
             for _, end, _ in clients:
                 end.send(("collect", commit_times, deadline_s))
@@ -448,8 +564,10 @@ def run_one(
             "mode": mode,
             "workers": workers,
             "worker_cpu": worker_cpu,
+            "streams_per_worker": streams_per_worker,
             "n": n,
             "live": live,
+            "refused": refused,
             "connect_s": connect_s,
             "complete": complete,
             "missing": missing,
@@ -521,6 +639,21 @@ def main() -> None:
         default=90.0,
         help="seconds after the burst to wait for every row to arrive",
     )
+    parser.add_argument(
+        "--per-address",
+        type=int,
+        default=50,
+        help="streams per client address (127.x.y.z); the app refuses more than "
+        "REALTIME_MAX_STREAMS_PER_CLIENT (64) per address and process",
+    )
+    parser.add_argument(
+        "--write-via",
+        choices=["db", "app"],
+        default="db",
+        help="db: WRITERS connections commit INSERTs straight to PostgreSQL (a plain session: "
+        "NOTIFY in its transaction); app: POST /tasks through the app on one keep-alive "
+        "connection, i.e. through ONE server process (its pool's folded wake-ups)",
+    )
     args = parser.parse_args()
     ns = args.n or ([1, 200, 1000] if args.quick else [1, 1000, 5000, 10000])
     modes = args.modes.split(",")
@@ -557,15 +690,24 @@ def main() -> None:
             args.deadline,
             args.spaced,
             workers,
+            args.per_address,
+            args.write_via == "app",
         )
         rows.append(row)
         print(f" {time.monotonic() - t:.0f}s", file=sys.stderr, flush=True)
 
-    writes = (
-        f"{args.burst} isolated single-row INSERTs, one every {args.spaced:g} ms"
-        if args.spaced
-        else f"burst = {args.burst} single-row INSERT transactions from {WRITERS} connections"
-    )
+    if args.write_via == "app":
+        writes = (
+            f"{args.burst} rows created by POST /tasks on one keep-alive connection (through "
+            "one server process), one after the other"
+            + (f", {args.spaced:g} ms apart" if args.spaced else "")
+            + "; latency from each request being sent"
+        )
+    elif args.spaced:
+        writes = f"{args.burst} isolated single-row INSERTs, one every {args.spaced:g} ms"
+    else:
+        writes = f"burst = {args.burst} single-row INSERT transactions from {WRITERS} connections"
+
     print(
         f"\n{writes}; "
         f"{'/'.join(map(str, args.workers))} uvicorn process(es) of the generated app "
@@ -596,8 +738,9 @@ def main() -> None:
         return f"> {args.deadline:.0f} s" if math.isinf(value) else f"{value:.1f}"
 
     for r in rows:
+        live = f"{r['live']} ({r['refused']} refused)" if r["refused"] else str(r["live"])
         print(
-            f"| {r['mode']} | {r['workers']} | {r['n']} | {r['live']} | {r['complete']}/{r['n']} | "
+            f"| {r['mode']} | {r['workers']} | {r['n']} | {live} | {r['complete']}/{r['n']} | "
             f"{ms(r['p50'])} | {ms(r['p99'])} | {ms(r['max'])} | {r['frames']:.0f} | "
             f"{r['idle_kib']:.1f} | {r['peak_kib']:.1f} | {r['write_rps']:.0f} | "
             f"{r['delivery_s']:.1f} | {r['server_cpu']:.1f} | {r['client_cpu']:.1f} |"
@@ -607,8 +750,12 @@ def main() -> None:
               "spreads the streams over them)\n")
         for r in rows:
             if r["workers"] > 1:
-                print(f"- {r['mode']} W={r['workers']} N={r['n']}: "
-                      + ", ".join(f"{c:.1f}" for c in r["worker_cpu"]))
+                print(
+                    f"- {r['mode']} W={r['workers']} N={r['n']}: CPU s "
+                    + ", ".join(f"{c:.1f}" for c in r["worker_cpu"])
+                    + "; streams (sockets opened while connecting) "
+                    + ", ".join(str(c) for c in r["streams_per_worker"])
+                )
     if "coalesced" in modes and "naive" in modes:
         print("\nratios (naive / coalesced; > 1 means coalesced is better)\n")
         print(

@@ -46,6 +46,7 @@ def test_the_embedded_url_is_exported_for_the_reloader(monkeypatch):
 def test_main_migrates_then_serves(monkeypatch):
     calls = []
     monkeypatch.setenv("DATABASE_URL", "postgresql://x/app")
+    monkeypatch.setenv("TEMPLATES_AUTO_RELOAD", "0")  # undone after the test
     monkeypatch.setattr(devserver, "migrate", lambda url: calls.append(("migrate", url)))
     monkeypatch.setattr(devserver, "watch_css", lambda: None)
     import uvicorn
@@ -53,6 +54,10 @@ def test_main_migrates_then_serves(monkeypatch):
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(("run", app, kw["reload"])))
     devserver.main(["--port", "9999"])
     assert calls == [("migrate", "postgresql://x/app"), ("run", "app.main:app", True)]
+    # The reloader's worker re-reads edited templates (app/templating.py).
+    import os
+
+    assert os.environ["TEMPLATES_AUTO_RELOAD"] == "1"
 
 
 def test_migrate_only_does_not_serve(monkeypatch):

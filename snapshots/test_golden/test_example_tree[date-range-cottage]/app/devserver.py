@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(banner(args.host, args.port, url), flush=True)
     css = None if args.no_reload else watch_css()
+    if not args.no_reload:
+        os.environ["TEMPLATES_AUTO_RELOAD"] = "1"  # edited templates show without a restart
     try:
         uvicorn.run(
             "app.main:app",

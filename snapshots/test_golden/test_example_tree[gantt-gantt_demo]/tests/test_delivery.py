@@ -2,7 +2,10 @@
 good, everything else revalidated."""
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -109,3 +112,24 @@ def test_small_bodies_and_unknown_types_pass_through():
     sent = run_asgi(Compress(Starlette(routes=[Route("/", small)])), GZIP)
     assert b"content-encoding" not in dict(sent[0]["headers"])
     assert sent[1]["body"] == b"ok"
+
+
+def test_templates_are_read_once_unless_under_make_dev():
+    """Served, a template file is read once per process: checking it for changes would cost
+    a stat() on every include and import (per list row, per board card). `make dev` sets
+    TEMPLATES_AUTO_RELOAD=1 so that edited templates show without a restart."""
+    check = "from app.templating import templates; print(templates.env.auto_reload)"
+
+    def auto_reload(**env: str) -> str:
+        environ = {k: v for k, v in os.environ.items() if k != "TEMPLATES_AUTO_RELOAD"}
+        run = subprocess.run(  # noqa: S603 - fixed arguments
+            [sys.executable, "-c", check],
+            env={**environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return run.stdout.strip()
+
+    assert auto_reload() == "False"
+    assert auto_reload(TEMPLATES_AUTO_RELOAD="1") == "True"
