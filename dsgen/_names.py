@@ -109,6 +109,11 @@ class Name:
         return store_alias(self.snake)
 
     @property
+    def screen_alias(self) -> str:
+        """The name screen module `snake` is imported under by other modules."""
+        return module_alias(self.snake, "screen")
+
+    @property
     def table(self) -> str:
         return self.plural
 
@@ -120,20 +125,24 @@ class Name:
         return self.snake
 
 
-# A store module is imported by screens as `<store>_store`, so that a store named like a local
-# of the screen module (`card`, `where`, `page`) cannot shadow or be shadowed. Store names
-# reach PostgreSQL's 63 bytes: the alias of a long one is shortened so that the lines naming
-# it (`from app.stores import (<store> as <alias>,)`, `Form = <alias>.<Pascal>In`) fit the
-# generated project's 100 columns. A long name keeps its first words and gains a digest of
-# the whole name: still readable, deterministic, and (its stem is longer than any short name)
-# never the alias of another store.
+# A store module is imported by screens as `<store>_store` (a screen module by others as
+# `<screen>_screen`), so that a name like a local of the importing module (`card`, `where`,
+# `page`) cannot shadow or be shadowed. Names reach PostgreSQL's 63 bytes: the alias of a
+# long one is shortened so that the lines naming it (`from app.stores import (<store> as
+# <alias>,)`, `Form = <alias>.<Pascal>In`) fit the generated project's 100 columns. A long
+# name keeps its first words and gains a digest of the whole name: still readable,
+# deterministic, and (its stem is longer than any short name) never the alias of another.
 _ALIAS_STEM = 20
 
 
-def store_alias(snake: str) -> str:
+def module_alias(snake: str, kind: str) -> str:
     if len(snake) <= _ALIAS_STEM:
-        return f"{snake}_store"
+        return f"{snake}_{kind}"
     head = snake[:_ALIAS_STEM - 5].rstrip("_")
     digest = hashlib.sha256(snake.encode("utf-8")).hexdigest()[:_ALIAS_STEM - len(head)]
-    return f"{head}_{digest}_store"     # the stem: _ALIAS_STEM + 1 characters
+    return f"{head}_{digest}_{kind}"     # the stem: _ALIAS_STEM + 1 characters
+
+
+def store_alias(snake: str) -> str:
+    return module_alias(snake, "store")
 

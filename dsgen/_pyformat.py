@@ -92,9 +92,31 @@ def fit_lines(text: str, path: str) -> str:
     holding a long line formatted, after the lines no formatter can split are rewritten the
     way a person would (`_rescue`). Unchanged when no line is long. Deterministic for a given
     ruff version."""
-    if path.startswith(EXEMPT) or not long_lines(text):
+    if not long_lines(text):
         return text
-    return _ruff_fit(_rescue(wrap_prose(text)), path)
+    if path.startswith(EXEMPT):     # E501 is off there, isort's wrapping (I001) is not
+        return fit_imports(text)
+    return _ruff_fit(_rescue(wrap_prose(fit_imports(text))), path)
+
+
+_IMPORT = re.compile(r"^(\s*)from ([\w.]+) import (\w+(?: as \w+)?(?:, \w+(?: as \w+)?)*)$")
+
+
+def fit_imports(text: str) -> str:
+    """`text` with every long one-line `from x import a, b` wrapped the way ruff's isort
+    wraps it (one name a line, a trailing comma)."""
+    long = set(long_lines(text))
+    out = []
+    for n, line in enumerate(text.splitlines(keepends=True), 1):
+        found = _IMPORT.match(line.rstrip("\r\n")) if n in long else None
+        if found is None:
+            out.append(line)
+            continue
+        pad, module, names = found.groups()
+        out.append(f"{pad}from {module} import (\n")
+        out.extend(f"{pad}    {name},\n" for name in names.split(", "))
+        out.append(f"{pad})" + line[len(line.rstrip("\r\n")):])
+    return "".join(out)
 
 
 def _ruff_fit(text: str, path: str) -> str:

@@ -183,3 +183,22 @@ def test_lines_no_formatter_can_split_are_rewritten_as_a_person_would() -> None:
     assert [n for n, line in enumerate(fitted.splitlines(), 1)
             if len(line) > LINE_LENGTH] == [len(fitted.splitlines())]   # the noqa line only
     assert fit_lines(fitted, "app/screens/x.py") == fitted
+
+
+def test_long_imports_are_wrapped_as_isort_wraps_them_even_where_e501_is_off() -> None:
+    """A 63-byte screen name makes `from tests.browser.test_<screen> import a, b, …` pass 100
+    columns: ruff's isort (I001, on in tests too) wants it wrapped, one name a line."""
+    from dsgen._pyformat import fit_imports, fit_lines
+
+    module = "tests.browser.test_folder_alpha_kappa_theta_kappa_gamma_kappa_theta_beta"
+    line = f"from {module} import HIGHLIGHT, band, day, fill, submit\n"
+    wrapped = (f"from {module} import (\n    HIGHLIGHT,\n    band,\n    day,\n    fill,\n"
+               "    submit,\n)\n")
+    assert fit_lines(line, "tests/browser/test_x.py") == wrapped
+    assert fit_imports(wrapped) == wrapped
+    short = "from tests.conftest import DATASTAR, make\n"
+    assert fit_lines(short, "tests/test_x.py") == short
+    assert fit_imports("    " + line) == "".join(
+        "    " + row + "\n" for row in wrapped.splitlines())
+    assert store_alias("x" * 63).endswith("_store")
+    assert Name("x" * 63).screen_alias == store_alias("x" * 63)[:-len("store")] + "screen"

@@ -109,6 +109,9 @@ OPEN_DEFECTS = frozenset({
                      # through conftest.label (regressions/text_labels.yml, typed_labels.yml);
                      # still open: tree, kanban and gantt tests type free text into their
                      # label, and bool/json/datetime/ref labels have no test value
+    "long_names_layout",  # names near 63 bytes: lint and API are fixed (regressions/
+                     # long_store_names.yml); a 360 px page can still scroll sideways (a long
+                     # unbreakable name: found/long_names_layout.yml, browser test_layout)
     "long_channels", # a realtime store whose table name passes 54 bytes: its NOTIFY channel
                      # 'realtime_<table>' passes PostgreSQL's 63 ("channel name too long" on
                      # every write; found/long_realtime_channel.yml)
@@ -135,6 +138,8 @@ class _Gen:
             pools.append(PY_KEYWORDS)
         base = d.choice(d.choice(pools))
         roll = d.int(0, 9)
+        if roll == 0 and "long_names_layout" in self.avoid:
+            roll = 1
         if roll == 0:   # long: near PostgreSQL's 63-byte identifier limit once pluralised
             base = "_".join([base, *(d.choice(_WORDS) for _ in range(d.int(3, 8)))])[:58]
             base = base.rstrip("_")
