@@ -75,7 +75,7 @@ def test_an_invalid_move_snaps_back_and_says_why(page, db):
     target = page.locator(column(1))
     target.evaluate(
         "el => el.setAttribute('data-on:drop', el.getAttribute('data-on:drop')"
-        ".replace(/column: [^,]+,/, \"column: 'no-such-column',\"))"
+        ".replace(/column: '(?:[^'\\\\]|\\\\.)*',/, \"column: 'no-such-column',\"))"
     )
     page.locator(card(kept)).drag_to(page.locator(end_of(1)))
     expect(page.locator("#toasts")).to_contain_text("does not exist")

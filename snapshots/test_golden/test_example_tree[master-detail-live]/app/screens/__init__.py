@@ -1,8 +1,8 @@
 """One router per screen of dsgen.yaml, in navigation order.
 
-Each screen module is imported as `<name>_screen`. Importing a submodule binds its name in
-this package's namespace all the same (a screen `list` is `list` here), so the annotations
-below are not evaluated at import.
+Each screen module is imported as `<name>_screen` (shortened when long). Importing a submodule
+binds its name in this package's namespace all the same (a screen `list` is `list` here), so
+the annotations below are not evaluated at import.
 """
 
 from __future__ import annotations
