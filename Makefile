@@ -32,7 +32,7 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/ruff check dsgen tests blueprints/*/pattern.py
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=30
 
 # Only the end-to-end tier: generate each example, install it, run its own suite.
 test-e2e: $(STAMP) browser

@@ -58,6 +58,9 @@ class Option:
     items: tuple[Option, ...] = ()      # for list: the keys of each item
     # Rules between options, checked by `dsgen check` (see blueprints/README.md):
     differs_from: str | None = None     # for field: not the same field as this option
+    # for field: its value may not come before that option's field's (an end and its start);
+    # every store write enforces it, whichever screen's form made it
+    not_before: str | None = None
     within: str | None = None           # for fields: each one among this option's fields
     stored: bool = False                # for fields: declared fields only (no id, created_at…)
     distinct: bool = False              # for fields in a list's items: in one item only
@@ -93,6 +96,12 @@ class Blueprint:
     scaffold: dict[str, Any] = field(default_factory=dict)
     # The screens stream changes of a `realtime: true` store (a `ChannelView` per screen).
     live: bool = False
+    # `admin: true`: the pattern serves the admin screen of a store no screen shows (one
+    # blueprint of a registry at most; see dsgen/_admin.py).
+    admin: bool = False
+    # `lists_only: true`: its screens list rows but have no form to add one, so a store shown
+    # only by them still gets an admin screen (and their "New" leads there).
+    lists_only: bool = False
 
     @property
     def templates(self) -> Path:
@@ -136,6 +145,11 @@ class Registry:
         bp = self.blueprints.get(pattern)
         return bp if bp is not None and bp.kind == "pattern" else None
 
+    @property
+    def admin(self) -> Blueprint | None:
+        """The pattern that serves stores no screen shows (`admin: true`), if any."""
+        return next((b for b in self.patterns if b.admin), None)
+
 
 def _option(name: str, raw: dict, where: Path) -> Option:
     kind = raw.get("type")
@@ -147,6 +161,7 @@ def _option(name: str, raw: dict, where: Path) -> Option:
         default=raw.get("default"), field_types=tuple(raw.get("field_types") or ()),
         same_store=bool(raw.get("same_store")), many=raw.get("many"), min=raw.get("min"),
         items=items, differs_from=raw.get("differs_from"), within=raw.get("within"),
+        not_before=raw.get("not_before"),
         stored=bool(raw.get("stored")), distinct=bool(raw.get("distinct")),
         covers_required=raw.get("covers_required"), places=bool(raw.get("places")),
     )
@@ -192,6 +207,7 @@ def load_blueprint(root: Path) -> Blueprint:
         version=int(raw.get("version", 1)), backends=tuple(raw.get("backends", ["postgres"])),
         store=store, icon=str(raw.get("icon", "rows")), options=options, root=root,
         scaffold=dict(raw.get("scaffold") or {}), live=bool(raw.get("live", False)),
+        admin=bool(raw.get("admin", False)), lists_only=bool(raw.get("lists_only", False)),
     )
 
 
@@ -226,6 +242,11 @@ def load_registry(*folders: Path) -> Registry:
             if bp.id in blueprints:
                 raise DsgenError(f"{manifest}: blueprint '{bp.id}' is already defined by "
                                  f"{blueprints[bp.id].root}")
+            if bp.admin and any(b.admin for b in blueprints.values()):
+                other = next(b for b in blueprints.values() if b.admin)
+                raise DsgenError(f"{manifest}: 'admin: true' is already claimed by "
+                                 f"'{other.id}' ({other.root}); one blueprint serves "
+                                 "the admin screens")
             blueprints[bp.id] = bp
     return Registry(dict(sorted(blueprints.items())))
 

@@ -61,14 +61,14 @@ def prepare_spec(path: Path, registry: Registry, text: str | None = None, *,
             source = None     # parse_spec says why, with the path
     quick = quick_spec(path, source) if source is not None else None
     if quick is not None and not check_spec(quick, registry):
-        return with_admin_screens(quick) if admin else quick
+        return with_admin_screens(quick, registry) if admin else quick
     spec, diagnostics = parse_spec(path, text)
     if spec is not None:
         diagnostics = diagnostics + check_spec(spec, registry)
     if diagnostics or spec is None:
         raise SpecError(sorted(diagnostics, key=lambda d: (
             d.location.line if d.location else 0, d.location.col if d.location else 0)))
-    return with_admin_screens(spec) if admin else spec
+    return with_admin_screens(spec, registry) if admin else spec
 
 
 def render_project(spec: Spec, registry: Registry, project_dir: Path | None = None,

@@ -274,6 +274,11 @@ def build_plan(spec: Spec, registry: Registry, project_dir: Path | None = None) 
                 options[opt.name].acyclic = True
             if opt.type == "field" and opt.places and options.get(opt.name) is not None:
                 options[opt.name].placed = True
+            if opt.type == "field" and opt.not_before:   # an end and its start
+                end, start = options.get(opt.name), options.get(opt.not_before)
+                if (end is not None and start is not None and end is not start
+                        and end.type == start.type and start not in end.not_before):
+                    end.not_before.append(start)
     # The first screen that shows single records of a store is where refs to it link.
     detail_routes: dict[str, str] = {}
     for s in reversed(screens):

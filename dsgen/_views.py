@@ -41,6 +41,9 @@ class FieldView:
     # A ref back to its own store that a pattern uses as a hierarchy or an ordering (a
     # tree's parent, a gantt's dependencies): the store refuses a write making a cycle.
     acyclic: bool = False
+    # Fields of the same type this one may not come before (a date-range's or a gantt's
+    # start, for its end: option `not_before`): the store refuses such a write.
+    not_before: list[FieldView] = field(default_factory=list)
     # A field a pattern places on the server (a kanban's order_by): forms keep its value in a
     # hidden input, never an editable one.
     placed: bool = False

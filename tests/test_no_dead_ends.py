@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
-from dsgen._admin import ADMIN_GROUP
-from dsgen._blueprints import builtin_registry
+import pytest
+
+from dsgen._admin import ADMIN_GROUP, admin_screens
+from dsgen._blueprints import BUILTIN_DIR, builtin_registry, load_registry
+from dsgen._errors import DsgenError
 from dsgen._project import prepare_spec, render_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +58,31 @@ def test_admin_screens_are_derived_never_part_of_the_spec_as_written(write_spec)
     path = write_spec(SPEC + "  places: {pattern: master-detail, store: room}\n")
     assert [s.name.snake for s in prepare_spec(path, builtin_registry()).screens] == [
         "bookings", "rooms", "guests", "places", "guest_admin"]
+
+
+def _copy_blueprint(src: str, dest: Path, new_id: str, manifest_edit) -> None:
+    shutil.copytree(BUILTIN_DIR / src, dest / new_id)
+    manifest = dest / new_id / "blueprint.yml"
+    text = manifest.read_text(encoding="utf-8").replace(f"id: {src}\n", f"id: {new_id}\n", 1)
+    manifest.write_text(manifest_edit(text), encoding="utf-8")
+
+
+def test_the_admin_pattern_comes_from_the_registry_not_from_core(tmp_path, write_spec):
+    """Which pattern serves admin screens, and which ones only list, is each manifest's
+    word (`admin`, `lists_only`): a registry without an admin pattern derives none, and a
+    second claim to `admin` is refused when the registry loads."""
+    spec = prepare_spec(write_spec(SPEC), builtin_registry(), admin=False)
+    no_admin = tmp_path / "no_admin"
+    for pattern in ("master-detail", "data-table"):
+        _copy_blueprint(pattern, no_admin, f"my-{pattern}",
+                        lambda t: t.replace("admin: true", "admin: false"))
+    shutil.copytree(BUILTIN_DIR / "app", no_admin / "app")
+    assert admin_screens(spec, load_registry(no_admin)) == ()
+
+    twice = tmp_path / "twice"
+    _copy_blueprint("master-detail", twice, "browser", lambda t: t)
+    with pytest.raises(DsgenError, match="'admin: true' is already claimed by 'browser'"):
+        load_registry(twice, BUILTIN_DIR)
 
 
 def test_no_form_edits_a_position_or_a_timestamp():

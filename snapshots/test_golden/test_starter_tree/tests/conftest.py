@@ -102,6 +102,7 @@ class Col:
     high: float | None = None
     values: tuple[str, ...] = ()
     ref: str | None = None
+    after: str | None = None  # the column this one may not come before (an end's start)
 
 
 COLUMNS: dict[str, tuple[Col, ...]] = {
@@ -234,7 +235,24 @@ def make(db: psycopg.Connection[Any], table: str, /, **values: Any) -> str:
                 row[col.name] = make(db, col.ref)
             continue
         row[col.name] = _value(col, next(_SEQUENCE))
-    return insert(db, table, **{**row, **values})
+    row = {**row, **values}
+    for col in COLUMNS[table]:  # an end the factory chose never comes before its start
+        if col.after is not None and row.get(col.name) is not None and col.after not in row:
+            start = next(c for c in COLUMNS[table] if c.name == col.after)  # not its default
+            row[col.after] = _value(start, next(_SEQUENCE))
+        if col.after is not None and row.get(col.name) is not None and row.get(col.after):
+            if col.name not in values and _when(row[col.name]) < _when(row[col.after]):
+                row[col.name] = row[col.after]
+            elif col.after not in values and _when(row[col.name]) < _when(row[col.after]):
+                row[col.after] = row[col.name]
+    return insert(db, table, **row)
+
+
+def _when(value: Any) -> Any:
+    """A date or datetime value, given as one or as its ISO text."""
+    if not isinstance(value, str):
+        return value
+    return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
 
 
 def ready(page: Any) -> None:

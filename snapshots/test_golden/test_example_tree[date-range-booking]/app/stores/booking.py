@@ -176,7 +176,19 @@ def _params(data: BookingIn) -> dict[str, Any]:
     }
 
 
+def _check_order(data: BookingIn) -> None:
+    """Refuse an end before its start, whichever form sent it (the database could not even
+    hold some of them: a date range may not end before it begins)."""
+    if (
+        data.ends is not None
+        and data.starts is not None
+        and data.ends < data.starts
+    ):
+        raise RuleViolation("ends", "Must be on or after Check-in.")
+
+
 async def create(conn: AsyncConnection[DictRow], data: BookingIn) -> UUID:
+    _check_order(data)
     async with conn.transaction():
         cur = await conn.execute(
             """
@@ -192,6 +204,7 @@ async def create(conn: AsyncConnection[DictRow], data: BookingIn) -> UUID:
 
 
 async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: BookingIn) -> bool:
+    _check_order(data)
     async with conn.transaction():
         cur = await conn.execute(
             """

@@ -144,7 +144,19 @@ def _params(data: StayIn) -> dict[str, Any]:
     }
 
 
+def _check_order(data: StayIn) -> None:
+    """Refuse an end before its start, whichever form sent it (the database could not even
+    hold some of them: a date range may not end before it begins)."""
+    if (
+        data.end is not None
+        and data.from_ is not None
+        and data.end < data.from_
+    ):
+        raise RuleViolation("end", "Must be on or after Arrival.")
+
+
 async def create(conn: AsyncConnection[DictRow], data: StayIn) -> UUID:
+    _check_order(data)
     async with conn.transaction():
         cur = await conn.execute(
             """
@@ -160,6 +172,7 @@ async def create(conn: AsyncConnection[DictRow], data: StayIn) -> UUID:
 
 
 async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: StayIn) -> bool:
+    _check_order(data)
     async with conn.transaction():
         cur = await conn.execute(
             """

@@ -254,7 +254,19 @@ async def _set_extras(
         )
 
 
+def _check_order(data: RentalIn) -> None:
+    """Refuse an end before its start, whichever form sent it (the database could not even
+    hold some of them: a date range may not end before it begins)."""
+    if (
+        data.return_ is not None
+        and data.first_day is not None
+        and data.return_ < data.first_day
+    ):
+        raise RuleViolation("return", "Must be on or after First 'day'.")
+
+
 async def create(conn: AsyncConnection[DictRow], data: RentalIn) -> UUID:
+    _check_order(data)
     async with conn.transaction():
         cur = await conn.execute(
             """
@@ -271,6 +283,7 @@ async def create(conn: AsyncConnection[DictRow], data: RentalIn) -> UUID:
 
 
 async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: RentalIn) -> bool:
+    _check_order(data)
     async with conn.transaction():
         cur = await conn.execute(
             """

@@ -130,7 +130,19 @@ def _params(data: ShiftIn) -> dict[str, Any]:
     }
 
 
+def _check_order(data: ShiftIn) -> None:
+    """Refuse an end before its start, whichever form sent it (the database could not even
+    hold some of them: a date range may not end before it begins)."""
+    if (
+        data.end is not None
+        and data.from_ is not None
+        and data.end < data.from_
+    ):
+        raise RuleViolation("end", "Must be on or after From.")
+
+
 async def create(conn: AsyncConnection[DictRow], data: ShiftIn) -> UUID:
+    _check_order(data)
     async with conn.transaction():
         cur = await conn.execute(
             """
@@ -146,6 +158,7 @@ async def create(conn: AsyncConnection[DictRow], data: ShiftIn) -> UUID:
 
 
 async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: ShiftIn) -> bool:
+    _check_order(data)
     async with conn.transaction():
         cur = await conn.execute(
             """

@@ -209,7 +209,19 @@ async def _check_rules(
             )
 
 
+def _check_order(data: TaskIn) -> None:
+    """Refuse an end before its start, whichever form sent it (the database could not even
+    hold some of them: a date range may not end before it begins)."""
+    if (
+        data.ends is not None
+        and data.starts is not None
+        and data.ends < data.starts
+    ):
+        raise RuleViolation("ends", "Must be on or after Starts.")
+
+
 async def create(conn: AsyncConnection[DictRow], data: TaskIn) -> UUID:
+    _check_order(data)
     async with conn.transaction():
         cur = await conn.execute(
             """
@@ -226,6 +238,7 @@ async def create(conn: AsyncConnection[DictRow], data: TaskIn) -> UUID:
 
 
 async def update(conn: AsyncConnection[DictRow], record_id: UUID, data: TaskIn) -> bool:
+    _check_order(data)
     async with conn.transaction():
         await _check_rules(conn, record_id, data)
         cur = await conn.execute(
