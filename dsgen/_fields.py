@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dsgen._model import Field, FieldType
+from dsgen._names import store_alias
 
 # How each field type is typed in Python and edited in a form.
 # (python type, form widget, html input type)
@@ -316,14 +317,15 @@ def import_block(code: str, extra: dict[str, list[str]] | None = None) -> str:
 
 def store_imports(modules: list[str], width: int = 100) -> str:
     """`from app.stores import x as x_store`, one statement per store module, sorted as ruff's
-    isort wants them. Screens refer to stores only through the `_store` alias: a store named
-    like a local of the screen module (`card`, `where`, `page`) cannot shadow or be shadowed.
-    A statement too long for the line is wrapped the way isort wraps it."""
+    isort wants them. Screens refer to stores only through their alias (`Name.store_alias`):
+    a store named like a local of the screen module (`card`, `where`, `page`) cannot shadow or
+    be shadowed. A statement too long for the line is wrapped the way isort wraps it."""
     out = []
     for module in sorted(set(modules)):
-        line = f"from app.stores import {module} as {module}_store"
+        alias = store_alias(module)
+        line = f"from app.stores import {module} as {alias}"
         if len(line) > width:
-            line = f"from app.stores import (\n    {module} as {module}_store,\n)"
+            line = f"from app.stores import (\n    {module} as {alias},\n)"
         out.append(line)
     return "\n".join(out)
 

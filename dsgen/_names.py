@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
 from dataclasses import dataclass
@@ -103,6 +104,11 @@ class Name:
         return self.py
 
     @property
+    def store_alias(self) -> str:
+        """The name a screen module imports store module `snake` under (see store_alias)."""
+        return store_alias(self.snake)
+
+    @property
     def table(self) -> str:
         return self.plural
 
@@ -112,3 +118,22 @@ class Name:
 
     def __str__(self) -> str:
         return self.snake
+
+
+# A store module is imported by screens as `<store>_store`, so that a store named like a local
+# of the screen module (`card`, `where`, `page`) cannot shadow or be shadowed. Store names
+# reach PostgreSQL's 63 bytes: the alias of a long one is shortened so that the lines naming
+# it (`from app.stores import (<store> as <alias>,)`, `Form = <alias>.<Pascal>In`) fit the
+# generated project's 100 columns. A long name keeps its first words and gains a digest of
+# the whole name: still readable, deterministic, and (its stem is longer than any short name)
+# never the alias of another store.
+_ALIAS_STEM = 20
+
+
+def store_alias(snake: str) -> str:
+    if len(snake) <= _ALIAS_STEM:
+        return f"{snake}_store"
+    head = snake[:_ALIAS_STEM - 5].rstrip("_")
+    digest = hashlib.sha256(snake.encode("utf-8")).hexdigest()[:_ALIAS_STEM - len(head)]
+    return f"{head}_{digest}_store"     # the stem: _ALIAS_STEM + 1 characters
+

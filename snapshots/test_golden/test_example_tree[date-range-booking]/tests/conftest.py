@@ -121,6 +121,13 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
         Col("notes", "text"),
     ),
 }
+# Date ranges that must not overlap (a date-range screen's exclusion constraint): `make` gives
+# each row a night of its own unless the test picks a date of it (a default would repeat).
+RANGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "bookings": (
+        ("starts", "ends"),
+    ),
+}
 _SEQUENCE = itertools.count(1)
 _TEXT = "Ada <b>&</b> {{ 7*7 }}"  # markup and braces: tests check they come back escaped
 
@@ -237,6 +244,10 @@ def make(db: psycopg.Connection[Any], table: str, /, **values: Any) -> str:
                 row[col.name] = make(db, col.ref)
             continue
         row[col.name] = _value(col, next(_SEQUENCE))
+    for start, end in RANGES.get(table, ()):
+        if start not in values and end not in values:
+            night = date(2024, 1, 1) + timedelta(days=next(_SEQUENCE))
+            row[start], row[end] = night.isoformat(), (night + timedelta(days=1)).isoformat()
     row = {**row, **values}
     for col in COLUMNS[table]:  # an end the factory chose never comes before its start
         if col.after is not None and row.get(col.name) is not None and col.after not in row:
@@ -342,8 +353,11 @@ def live_server(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do (10 s, not Playwright's 5): on a loaded CI machine
+    # a page can take seconds to show what a person would wait for.
+    expect.set_options(timeout=10_000)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as pw:

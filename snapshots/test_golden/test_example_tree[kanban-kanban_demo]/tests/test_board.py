@@ -170,9 +170,18 @@ def test_an_invalid_move_changes_nothing_and_says_why(client, db):
     assert ids_in(db, COLUMNS[1]) == [other]
 
 
-def test_a_full_column_takes_no_more_cards(client, db):
+def test_a_full_column_takes_no_more_cards(client, db, monkeypatch):
+    """The order field's range makes a column hold CAPACITY cards, too many to insert in a
+    test: the same rule is checked on a board whose columns hold a few."""
+    from dataclasses import replace
+
+    from app.screens import board as screen
+
+    assert screen.TABLE.capacity == CAPACITY
+    room = 20
+    monkeypatch.setattr(screen, "TABLE", replace(screen.TABLE, capacity=room))
     a, b = COLUMNS[0], COLUMNS[1]
-    full = [add(db, b, FIRST + n) for n in range(CAPACITY)]
+    full = [add(db, b, FIRST + n) for n in range(room)]
     card = add(db, a, FIRST)
 
     events = parse(move(client, card, b).text)

@@ -330,8 +330,11 @@ def live_server(database_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do (10 s, not Playwright's 5): on a loaded CI machine
+    # a page can take seconds to show what a person would wait for.
+    expect.set_options(timeout=10_000)
     if not Path(CHROMIUM).exists():
         pytest.fail(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as pw:

@@ -178,7 +178,10 @@ def test_a_page_catches_up_after_the_server_was_killed(browser, database_url, db
 
         server = start_server(database_url, port)
         # Datastar retries with Last-Event-ID; the server replays what the page missed.
-        expect(page.locator("#product-admin-live-status")).to_have_attribute("data-state", "live")
+        # A retry waits out Datastar's backoff and the restarted server's start-up.
+        expect(page.locator("#product-admin-live-status")).to_have_attribute(
+            "data-state", "live", timeout=30_000
+        )
         expect_ids(page, db)
         assert set(added) | {kept, renamed} == set(shown_ids(page))
         expect(page.locator(f"#product-admin-row-{renamed}")).to_contain_text(new_label)

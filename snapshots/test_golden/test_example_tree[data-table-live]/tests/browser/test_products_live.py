@@ -265,7 +265,10 @@ def test_a_page_catches_up_after_the_server_was_killed(browser, database_url, db
 
         server = start_server(database_url, port)
         # Datastar retries with Last-Event-ID; the server replays what the page missed.
-        expect(page.locator("#products-live-status")).to_have_attribute("data-state", "live")
+        # A retry waits out Datastar's backoff and the restarted server's start-up.
+        expect(page.locator("#products-live-status")).to_have_attribute(
+            "data-state", "live", timeout=30_000
+        )
         expect_page_of(page, db)
         fresh = context.new_page()
         open_table(fresh)

@@ -68,6 +68,7 @@ TITLE = "Bookings"
 PATH = "/bookings"
 LIVE_PATH = f"{PATH}/live"
 NOUN = "booking"
+Form = booking_store.BookingIn
 START = "starts"  # the first night
 END = "ends"  # the day it ends, exclusive (check-out)
 RESOURCE = "room"  # availability is per value of this field
@@ -101,7 +102,8 @@ async def _stays(
     """The rows of one resource with a night in since..until (until excluded)."""
     cur = await conn.execute(
         """
-        SELECT t."starts" AS "start", t."ends" AS "end"
+        SELECT t."starts" AS "start",
+               t."ends" AS "end"
         FROM "bookings" AS t
         WHERE t."room" = %(resource)s
           AND t."starts" < %(until)s
@@ -122,7 +124,8 @@ async def _upcoming(conn: Conn, resource_id: UUID) -> list[Row]:
                t."guest" AS "label",
                t."starts" AS "start",
                t."ends" AS "end",
-               t."ends" - t."starts" AS "nights"
+               t."ends"
+                 - t."starts" AS "nights"
         FROM "bookings" AS t
         WHERE t."ends" > %(today)s
           AND t."starts" IS NOT NULL
@@ -344,7 +347,7 @@ async def create(request: Request, conn: Conn) -> Response:
             else (None, GONE)
         )
         try:
-            data = booking_store.BookingIn.model_validate(values)
+            data = Form.model_validate(values)
         except ValidationError as exc:
             data, errors = None, field_errors(exc)
         else:

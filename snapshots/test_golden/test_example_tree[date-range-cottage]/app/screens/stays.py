@@ -67,6 +67,7 @@ TITLE = "Stays"
 PATH = "/stays"
 LIVE_PATH = f"{PATH}/live"
 NOUN = "stay"
+Form = stay_store.StayIn
 START = "from"  # the first night
 END = "end"  # the day it ends, exclusive (check-out)
 PICKED = (START, END)  # chosen on the calendar, not typed into the form
@@ -93,7 +94,8 @@ async def _stays(conn: Conn, since: date, until: date, limit: int = 1000) -> lis
     """The rows with a night in since..until (until excluded)."""
     cur = await conn.execute(
         """
-        SELECT t."from" AS "start", t."end" AS "end"
+        SELECT t."from" AS "start",
+               t."end" AS "end"
         FROM "stays" AS t
         WHERE t."from" < %(until)s
           AND t."end" > %(since)s
@@ -113,7 +115,8 @@ async def _upcoming(conn: Conn) -> list[Row]:
                t."guest" AS "label",
                t."from" AS "start",
                t."end" AS "end",
-               t."end" - t."from" AS "nights"
+               t."end"
+                 - t."from" AS "nights"
         FROM "stays" AS t
         WHERE t."end" > %(today)s
           AND t."from" IS NOT NULL
@@ -299,7 +302,7 @@ async def create(request: Request, conn: Conn) -> Response:
     async with conn.transaction():
         stay, problem = await _check(conn, values[START], values[END])
         try:
-            data = stay_store.StayIn.model_validate(values)
+            data = Form.model_validate(values)
         except ValidationError as exc:
             data, errors = None, field_errors(exc)
         else:

@@ -59,6 +59,7 @@ SCREEN = "rentals"
 TITLE = "Hire \"<x>\" {{ y }}"
 PATH = "/rentals"
 NOUN = "rental"
+Form = rental_store.RentalIn
 START = "first_day"  # the first night
 END = "return"  # the day it ends, exclusive (check-out)
 RESOURCE = "unit"  # availability is per value of this field
@@ -92,7 +93,8 @@ async def _stays(
     """The rows of one resource with a night in since..until (until excluded)."""
     cur = await conn.execute(
         """
-        SELECT t."first_day" AS "start", t."return" AS "end"
+        SELECT t."first_day" AS "start",
+               t."return" AS "end"
         FROM "rentals" AS t
         WHERE t."unit" = %(resource)s
           AND t."first_day" < %(until)s
@@ -113,7 +115,8 @@ async def _upcoming(conn: Conn, resource_id: UUID) -> list[Row]:
                t."reference" AS "label",
                t."first_day" AS "start",
                t."return" AS "end",
-               t."return" - t."first_day" AS "nights"
+               t."return"
+                 - t."first_day" AS "nights"
         FROM "rentals" AS t
         WHERE t."return" > %(today)s
           AND t."first_day" IS NOT NULL
@@ -307,7 +310,7 @@ async def create(request: Request, conn: Conn) -> Response:
             else (None, GONE)
         )
         try:
-            data = rental_store.RentalIn.model_validate(values)
+            data = Form.model_validate(values)
         except ValidationError as exc:
             data, errors = None, field_errors(exc)
         else:

@@ -50,7 +50,8 @@ TITLE = "Rota & <shifts>"
 NOUN = "shift"
 PATH = "/rota"
 SCREEN_ID = "rota"  # the prefix of this screen's element ids
-# The fields the chart reads: form/record keys, and attributes of shift_store.ShiftIn.
+Form = shift_store.ShiftIn
+# The fields the chart reads: form/record keys, and attributes of Form.
 LABEL = "class"
 START = "from"
 END = "end"
@@ -290,7 +291,7 @@ async def _write(conn: Conn, record: Row | None, data: Any) -> bool:
 
 async def _save(conn: Conn, zoom: str, values: dict[str, Any], record: Row | None) -> Response:
     try:
-        data = shift_store.ShiftIn.model_validate(values)
+        data = Form.model_validate(values)
         async with conn.transaction():
             await TABLE.lock(conn)
             errors = await _check(conn, record, data)

@@ -59,7 +59,8 @@ NOUN = "task"
 PATH = "/timeline"
 SCREEN_ID = "timeline"  # the prefix of this screen's element ids
 LIVE_PATH = f"{PATH}/live"
-# The fields the chart reads: form/record keys, and attributes of task_store.TaskIn.
+Form = task_store.TaskIn
+# The fields the chart reads: form/record keys, and attributes of Form.
 LABEL = "title"
 START = "starts"
 END = "ends"
@@ -338,7 +339,7 @@ async def _write(conn: Conn, record: Row | None, data: Any) -> bool:
 
 async def _save(conn: Conn, zoom: str, values: dict[str, Any], record: Row | None) -> Response:
     try:
-        data = task_store.TaskIn.model_validate(values)
+        data = Form.model_validate(values)
         async with conn.transaction():
             await TABLE.lock(conn)
             errors = await _check(conn, record, data)

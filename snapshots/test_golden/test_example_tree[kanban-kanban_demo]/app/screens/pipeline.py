@@ -80,84 +80,34 @@ TABLE = CardTable(
 # Reading the board.
 
 
+# One column's first cards, in board order through the index; app/core/kanban.py reads
+# every column with it (the column's condition goes at {where}).
+CARDS = """
+    SELECT t."id",
+           t."from",
+           t."class",
+           t."owner",
+           "ref_owner"."name"
+               AS "owner_label",
+           t."order",
+           t."created_at",
+           t."updated_at"
+    FROM "leads" AS t
+    LEFT JOIN "people" AS "ref_owner"
+        ON "ref_owner"."id"
+           = t."owner"
+    WHERE {where}
+    ORDER BY t."from", t."id"
+    LIMIT %(limit)s
+"""
+
+
 async def _board(conn: Conn) -> dict[str, Any]:
-    """Every column with its first CARD_LIMIT cards, in board order, and its card count
-    (counted up to COUNT_CAP + 1: "1,000+" beyond). Each column is one LIMIT read of the
-    index on its cards' order, its count one capped index-only read: the board costs the
-    same with a hundred cards or with millions."""
-    cur = await conn.execute(
-        """
-        WITH k AS MATERIALIZED (  -- counted once per column, not once per card
-            SELECT key.value, key.n, (
-                SELECT count(*)
-                FROM (
-                    SELECT 1 FROM "leads" AS c
-                    WHERE c."class" = key.value
-                    ORDER BY c."from", c."id"
-                    LIMIT %(cap)s
-                ) AS capped
-            ) AS total
-            FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS key(value, n)
-        )
-        (
-        SELECT card.*, k.n AS "_column", k.total AS "_total"
-        FROM k
-        CROSS JOIN LATERAL (
-            SELECT t."id",
-                   t."from",
-                   t."class",
-                   t."owner",
-                   "ref_owner"."name"
-                       AS "owner_label",
-                   t."order",
-                   t."created_at",
-                   t."updated_at"
-            FROM "leads" AS t
-            LEFT JOIN "people" AS "ref_owner"
-                ON "ref_owner"."id"
-                   = t."owner"
-            WHERE t."class" = k.value
-            ORDER BY t."from", t."id"
-            LIMIT %(limit)s
-        ) AS card
-        )
-        UNION ALL
-        (
-        SELECT card.*, 0 AS "_column", (
-            SELECT count(*)
-            FROM (
-                SELECT 1 FROM "leads" AS c
-                WHERE c."class" IS NULL
-                ORDER BY c."from", c."id"
-                LIMIT %(cap)s
-            ) AS capped
-        ) AS "_total"
-        FROM (
-            SELECT t."id",
-                   t."from",
-                   t."class",
-                   t."owner",
-                   "ref_owner"."name"
-                       AS "owner_label",
-                   t."order",
-                   t."created_at",
-                   t."updated_at"
-            FROM "leads" AS t
-            LEFT JOIN "people" AS "ref_owner"
-                ON "ref_owner"."id"
-                   = t."owner"
-            WHERE t."class" IS NULL
-            ORDER BY t."from", t."id"
-            LIMIT %(limit)s
-        ) AS card
-        )
-        ORDER BY "_column", "from", "id"
-        """,
-        {"keys": [key for key in COLUMNS if key], "limit": CARD_LIMIT, "cap": COUNT_CAP + 1},
+    """Every column with its first CARD_LIMIT cards and its card count ("1,000+" beyond
+    COUNT_CAP). An empty column of cards without a value shows only if new cards start in it."""
+    return await TABLE.read_board(
+        conn, CARDS, limit=CARD_LIMIT, cap=COUNT_CAP, empty_column=True
     )
-    # An empty column of cards without a value shows only if new cards start in it.
-    rows = await cur.fetchall()
-    return TABLE.board(rows, empty_column=True, cap=COUNT_CAP)
 
 
 async def _insert(conn: Conn, data: Form) -> UUID:

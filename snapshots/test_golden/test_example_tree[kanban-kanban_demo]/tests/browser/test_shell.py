@@ -39,6 +39,7 @@ def test_nav_swaps_screens_without_reload_and_history_works(page):
     expect(page).to_have_url(re.compile("/pipeline$"))
     expect(page.locator("#nav a[aria-current=page]")).to_have_text("Pipeline")
     expect(page.locator("#crumb")).to_contain_text("Pipeline")
+    # the page title as a browser reads it: runs of spaces collapse into one
     expect(page).to_have_title(re.compile(re.escape("Pipeline")))
     assert page.evaluate(NOT_RELOADED)
     assert page.evaluate("window.__sawLoading"), "the loading indicator never showed"

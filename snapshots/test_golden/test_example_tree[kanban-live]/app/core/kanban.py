@@ -63,8 +63,9 @@ class CardTable:
     first: int = 0
     capacity: int | None = None
 
-    def _sql(self, query: str) -> sql.Composed:
-        """`query` with {table}, {group}, {label}, {position} and {order} (the board order)."""
+    def _sql(self, query: str, **parts: sql.Composable) -> sql.Composed:
+        """`query` with {table}, {group}, {label}, {position} and {order} (the board order),
+        and the `parts` given."""
         names = {"table": self.table, "group": self.group, "label": self.label}
         ids = {key: sql.Identifier(name) for key, name in names.items()}
         order = [sql.SQL("{} NULLS LAST").format(sql.Identifier(self.position))] if (
@@ -72,7 +73,9 @@ class CardTable:
         ) else []
         order += [ids["label"], sql.SQL('"id"')]
         position = sql.Identifier(self.position) if self.position else sql.SQL("NULL")
-        return sql.SQL(query).format(**ids, position=position, order=sql.SQL(", ").join(order))
+        return sql.SQL(query).format(
+            **ids, position=position, order=sql.SQL(", ").join(order), **parts
+        )
 
     def board(
         self, rows: list[dict[str, Any]], *, empty_column: bool, cap: int | None = None
@@ -95,6 +98,55 @@ class CardTable:
             if key or cards[key] or empty_column
         ]
         return {"columns": columns, "total": sum(totals.values()), "capacity": self.capacity}
+
+    async def read_board(
+        self, conn: Conn, cards: str, *, limit: int, cap: int, empty_column: bool
+    ) -> dict[str, Any]:
+        """The board (see `board`): every column with its first `limit` cards, in board order,
+        and its card count up to `cap` + 1 ("1,000+" beyond). `cards` is the screen's query of
+        one column's first cards (its fields and joins, `t` the card's row, board order,
+        `LIMIT %(limit)s`) with `{where}` where a column's condition goes. Each column is one
+        LIMIT read of the index on its cards' order, its count one capped index-only read:
+        the board costs the same with a hundred cards or with millions."""
+        query = """
+            WITH "board column" AS MATERIALIZED (  -- counted once per column, not per card
+                SELECT "key".value, "key".n, (
+                    SELECT count(*)
+                    FROM (
+                        SELECT 1 FROM {table} AS c WHERE c.{group} = "key".value
+                        ORDER BY {order} LIMIT %(cap)s
+                    ) AS capped
+                ) AS total
+                FROM unnest(%(keys)s::text[]) WITH ORDINALITY AS "key"(value, n)
+            )
+            (
+                SELECT card.*, k.n AS "_column", k.total AS "_total"
+                FROM "board column" AS k CROSS JOIN LATERAL ({keyed}) AS card
+            )
+        """
+        if "" in self.columns:  # cards without a value: column 0 (a NULL test, no index)
+            query += """
+            UNION ALL
+            (
+                SELECT card.*, 0 AS "_column", (
+                    SELECT count(*)
+                    FROM (
+                        SELECT 1 FROM {table} AS c WHERE c.{group} IS NULL
+                        ORDER BY {order} LIMIT %(cap)s
+                    ) AS capped
+                ) AS "_total"
+                FROM ({unkeyed}) AS card
+            )
+            """
+        cur = await conn.execute(
+            self._sql(
+                query + 'ORDER BY "_column", {order}',
+                keyed=sql.SQL(cards).format(where=self._sql("t.{group} = k.value")),
+                unkeyed=sql.SQL(cards).format(where=self._sql("t.{group} IS NULL")),
+            ),
+            {"keys": [key for key in self.columns if key], "limit": limit, "cap": cap + 1},
+        )
+        return self.board(await cur.fetchall(), empty_column=empty_column, cap=cap)
 
     async def column_ids(self, conn: Conn, key: str) -> list[UUID]:
         """The ids of one column's cards, in board order (the current truth)."""
