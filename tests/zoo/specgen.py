@@ -108,16 +108,15 @@ OPEN_DEFECTS = frozenset({
                      # field: master-detail, tabs and the realtime runtime tests label records
                      # through conftest.label (regressions/text_labels.yml, typed_labels.yml);
                      # still open: tree, kanban and gantt tests type free text into their
-                     # label, and bool/json/datetime/ref labels have no test value
+                     # label, and bool/json/datetime/ref labels have no test value; a tree
+                     # over a date/datetime label fails its migration (its sort index casts
+                     # the label to text: not immutable; found/tree_typed_labels.yml)
     "long_names_layout",  # names near 63 bytes: lint and API are fixed (regressions/
                      # long_store_names.yml); a 360 px page can still scroll sideways (a long
                      # unbreakable name: found/long_names_layout.yml, browser test_layout)
     "long_channels", # a realtime store whose table name passes 54 bytes: its NOTIFY channel
                      # 'realtime_<table>' passes PostgreSQL's 63 ("channel name too long" on
                      # every write; found/long_realtime_channel.yml)
-    "tiny_pages",    # int options at their minimum: the tree's and data-table's page_size 1
-                     # are fixed (regressions/tiny_pages*.yml); date-range max_nights < 3 is
-                     # open (found/tiny_max_nights.yml), kanban unchecked
 })
 
 
@@ -347,9 +346,7 @@ class _Gen:
         d = self.d
         if opt.type == "int":
             low = opt.min if opt.min is not None else 0
-            if "tiny_pages" in self.avoid:
-                return d.choice([low + 4, 25, 100])
-            return d.choice([low, low + 1, low + 4, 25, 100])
+            return d.choice([low, low + 1, low + 2, low + 4, 25, 100])
         if opt.type == "bool":
             return d.bool(0.5)
         if opt.type == "string":

@@ -25,6 +25,7 @@ TABLE = "stays"
 START = "from"
 END = "end"
 MAX_NIGHTS: int | None = None
+STAY = 3  # nights of the stays picked on the screen: within MAX_NIGHTS
 _serial = counter(1)  # keeps unique fields unique across rows
 
 
@@ -32,6 +33,10 @@ def next_month(day: int = 1) -> date:
     """A day of next month: always in the future, so every day of it can be booked."""
     first = datetime.now(UTC).date().replace(day=1)
     return (first + timedelta(days=32)).replace(day=day)
+
+
+def nights(n: int) -> str:
+    return "1 night" if n == 1 else f"{n} nights"
 
 
 def month_of(day: date) -> str:
@@ -158,10 +163,10 @@ def test_month_navigation_patches_only_the_calendar(client, db):
 
 
 @pytest.mark.parametrize(("first", "last", "verdict"), [
-    (3, 6, "3 nights available"),
-    (13, 15, "2 nights available"),  # starts the day the other one ends
-    (8, 10, "2 nights available"),  # ends the day the other one starts
-    (9, 12, "overlap"),
+    (3, 3 + STAY, f"{nights(STAY)} available"),
+    (13, 13 + STAY, f"{nights(STAY)} available"),  # starts the day the other one ends
+    (10 - STAY, 10, f"{nights(STAY)} available"),  # ends the day the other one starts
+    (12 - STAY, 12, "overlap"),
     (11, 12, "overlap"),
     (6, 6, "must be after"),
     (7, 5, "must be after"),
@@ -191,28 +196,28 @@ def test_the_check_refuses_the_past_and_garbage(client, db):
 
 
 def test_booking_stores_the_row_and_updates_calendar_and_list(client, db):
-    form = valid_form(db, next_month(3), next_month(6))
+    form = valid_form(db, next_month(3), next_month(3 + STAY))
 
     response = client.post(PATH, data=form, headers=DATASTAR)
 
     assert response.status_code == 200
     rows = db.execute(f'SELECT "{START}" AS s, "{END}" AS e FROM "{TABLE}"').fetchall()
-    assert [(r["s"], r["e"]) for r in rows] == [(next_month(3), next_month(6))]
+    assert [(r["s"], r["e"]) for r in rows] == [(next_month(3), next_month(3 + STAY))]
     events = parse(response.text)
     assert patched_ids(events)[:3] == [f"#{ID}-calendar", f"#{ID}-bookings", f"#{ID}-form"]
-    for day in (3, 4, 5):
+    for day in range(3, 3 + STAY):
         assert is_disabled(events[0].elements, next_month(day)), day
-    assert not is_disabled(events[0].elements, next_month(6))
+    assert not is_disabled(events[0].elements, next_month(3 + STAY))
     assert "field-error" not in events[2].elements
     assert signals_of(events)["_pick"] == {"start": "", "end": "", "hover": ""}
-    assert "3 nights" in response.text  # the toast
+    assert nights(STAY) in response.text  # the toast
     assert "<b>&</b>" not in events[1].elements  # user input is escaped, never markup
     assert "&lt;b&gt;&amp;&lt;/b&gt;" in events[1].elements
 
 
 def test_an_overlapping_booking_is_refused_and_the_input_kept(client, db):
     book(db, next_month(10), next_month(13))
-    form = valid_form(db, next_month(12), next_month(15))
+    form = valid_form(db, next_month(12), next_month(12 + STAY))
 
     events = parse(client.post(PATH, data=form, headers=DATASTAR).text)
 
@@ -225,8 +230,8 @@ def test_an_overlapping_booking_is_refused_and_the_input_kept(client, db):
 
 def test_back_to_back_do_not_overlap(client, db):
     book(db, next_month(10), next_month(13))
-    forms = [valid_form(db, next_month(13), next_month(15)),
-             valid_form(db, next_month(8), next_month(10))]
+    forms = [valid_form(db, next_month(13), next_month(13 + STAY)),
+             valid_form(db, next_month(10 - STAY), next_month(10))]
 
     for form in forms:
         response = client.post(PATH, data=form, headers=DATASTAR)
@@ -236,7 +241,7 @@ def test_back_to_back_do_not_overlap(client, db):
 
 
 def test_mutations_need_the_datastar_header(client, db):
-    form = valid_form(db, next_month(3), next_month(6))
+    form = valid_form(db, next_month(3), next_month(3 + STAY))
     assert client.post(PATH, data=form).status_code == 403
     assert count(db, TABLE) == 0
     booking_id = book(db, next_month(3), next_month(6))
@@ -245,7 +250,7 @@ def test_mutations_need_the_datastar_header(client, db):
 
 
 def test_an_invalid_field_shows_its_error_inline(client, db):
-    form = valid_form(db, next_month(3), next_month(6))
+    form = valid_form(db, next_month(3), next_month(3 + STAY))
     form["guest"] = ""
 
     events = parse(client.post(PATH, data=form, headers=DATASTAR).text)
@@ -253,7 +258,7 @@ def test_an_invalid_field_shows_its_error_inline(client, db):
     assert count(db, TABLE) == 0
     assert patched_ids(events) == [f"#{ID}-form"]
     assert f'id="{ID}-form-guest-error"' in events[0].elements
-    assert "3 nights available" in events[0].elements  # the dates themselves were fine
+    assert f"{nights(STAY)} available" in events[0].elements  # the dates themselves were fine
 
 
 def test_delete_frees_the_dates(client, db):
@@ -313,7 +318,7 @@ def test_two_concurrent_overlapping_inserts_exactly_one_wins(database_url, db):
 def test_a_booking_racing_past_the_check_gets_a_friendly_error(client, database_url, db):
     """Another transaction holds an overlapping, uncommitted row: the app's check cannot see
     it, the insert waits on it, and when it commits the database refuses ours."""
-    form = valid_form(db, next_month(12), next_month(14))
+    form = valid_form(db, next_month(12), next_month(12 + STAY))
     theirs = insert_sql(new_row(db, next_month(10), next_month(13)))
     responses: list[str] = []
     with psycopg.connect(database_url) as holder:

@@ -278,6 +278,75 @@ def _when(value: Any) -> Any:
     return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
 
 
+def make_many(db: psycopg.Connection[Any], table: str, rows: int, /) -> None:
+    """Insert `rows` valid rows in one statement: `make` in bulk, every column but the
+    optional refs filled with `sample_sql` (numbered by the series, so unique columns differ
+    from each other and from every other sample)."""
+    start = next(_SEQUENCE)
+    for _ in range(rows):  # the numbers this batch takes
+        next(_SEQUENCE)
+    n = sql.SQL("(g + {})").format(sql.Literal(start))
+    columns = [c for c in COLUMNS[table] if c.ref is None or (c.required and c.ref != table)]
+    values = {c.name: sample_sql(db, c, n, rows) for c in columns}
+    for col in columns:  # an end is its start (never before it)
+        if col.after in values:
+            kind = sql.SQL("date" if col.type == "date" else "timestamptz")
+            values[col.name] = sql.SQL("CAST({} AS {})").format(values[col.after], kind)
+    db.execute(
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM generate_series(0, {}) AS g").format(
+            sql.Identifier(table),
+            sql.SQL(", ").join(sql.Identifier(c.name) for c in columns),
+            sql.SQL(", ").join(values.values()),
+            sql.Literal(rows - 1),
+        )
+    )
+
+
+def sample_sql(
+    db: psycopg.Connection[Any], col: Col, n: sql.Composable, rows: int
+) -> sql.Composable:
+    """`_value` in SQL: the expression of one column's value for row number `n`."""
+    lit = sql.Literal
+    if col.type in ("string", "text"):  # the number first: unique even when cut to the max
+        text = sql.SQL("{} || ' row ' || repeat('x', 80)").format(n)
+        if col.high is not None:
+            text = sql.SQL("left({}, {})").format(text, lit(int(col.high)))
+        if col.low is not None and col.low > 80:  # rpad cuts what is longer
+            text = sql.SQL("rpad({}, {}, 'x')").format(text, lit(int(col.low)))
+        return text
+    if col.type == "email":
+        return sql.SQL("'ada' || {} || '@example.com'").format(n)
+    if col.type == "url":
+        return sql.SQL("'https://example.com/ada/' || {}").format(n)
+    if col.type in ("int", "float", "decimal"):
+        low = col.low if col.low is not None else 0
+        high = col.high if col.high is not None else low + 1_000_000
+        value = sql.SQL("({} + {} % {})").format(lit(low), n, lit(max(int(high - low), 0) + 1))
+        if col.type == "int":
+            return sql.SQL("least(ceil({}), {})::bigint").format(value, lit(int(high)))
+        return value
+    if col.type == "bool":
+        return sql.SQL("true")
+    if col.type == "date":
+        return sql.SQL("DATE '2024-01-01' + ({} % 36500)::int").format(n)  # a run: distinct
+    if col.type == "datetime":
+        return sql.SQL("TIMESTAMPTZ '2024-01-01 09:30+00' + {} * INTERVAL '1 hour'").format(n)
+    if col.type == "enum":
+        return sql.SQL("{}::text").format(lit(col.values[0]))
+    if col.type == "json":
+        return sql.SQL("jsonb_build_object('source', 'test', 'n', {})").format(n)
+    if col.type == "uuid":
+        return sql.SQL("lpad(to_hex({}), 32, '0')::uuid").format(n)
+    if col.ref is not None and not col.unique:  # one referenced row for all
+        return sql.SQL("{}::uuid").format(lit(make(db, col.ref)))
+    if col.ref is not None:  # one referenced row each (a one-to-one ref)
+        make_many(db, col.ref, rows)
+        return sql.SQL("(SELECT id FROM {} ORDER BY id OFFSET g LIMIT 1)").format(
+            sql.Identifier(col.ref)
+        )
+    raise ValueError(f"no sample for a {col.type} column")
+
+
 def ready(page: Any) -> None:
     """Wait until Datastar has processed the page (it sets the sidebar toggle's
     aria-expanded, which the server does not render): clicks before that would be plain

@@ -436,12 +436,11 @@ def test_timeline_draws_dates_at_the_ends_of_the_calendar(
     raw: TestClient, db: Any, start: str, end: str
 ) -> None:
     """Rows written outside the forms' range (SQL, imports) must not break the chart."""
-    from tests.conftest import insert
+    from tests.conftest import make
 
-    values = {"title": "edge"}
-    values["starts"] = start
-    values["ends"] = end
-    insert(db, "tasks", **values)
+    # The other columns from the sample factory (a required ref gets its row, a label any type).
+    values = {"starts": start, "ends": end}
+    make(db, "tasks", **values)
     for page in PAGES:  # the chart's own page and every page embedding it
         assert raw.get(page).status_code == 200, page
         assert raw.get(page, headers=DATASTAR).status_code == 200, page
@@ -454,12 +453,11 @@ def test_rota_draws_dates_at_the_ends_of_the_calendar(
     raw: TestClient, db: Any, start: str, end: str
 ) -> None:
     """Rows written outside the forms' range (SQL, imports) must not break the chart."""
-    from tests.conftest import insert
+    from tests.conftest import make
 
-    values = {"class": "edge"}
-    values["from"] = start
-    values["end"] = end
-    insert(db, "shifts", **values)
+    # The other columns from the sample factory (a required ref gets its row, a label any type).
+    values = {"from": start, "end": end}
+    make(db, "shifts", **values)
     for page in PAGES:  # the chart's own page and every page embedding it
         assert raw.get(page).status_code == 200, page
         assert raw.get(page, headers=DATASTAR).status_code == 200, page

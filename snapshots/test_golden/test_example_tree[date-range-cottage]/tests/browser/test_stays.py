@@ -14,10 +14,12 @@ from tests.test_stays import (
     END,
     ID,
     START,
+    STAY,
     TABLE,
     book,
     month_url,
     next_month,
+    nights,
     valid_form,
 )
 
@@ -73,7 +75,7 @@ def stays(db) -> list[tuple[date, date]]:
 
 def test_pick_a_range_and_book_it(page, db):
     book(db, next_month(10), next_month(13))
-    form = valid_form(db, next_month(3), next_month(6))  # before the page: its refs
+    form = valid_form(db, next_month(3), next_month(3 + STAY))  # before the page: its refs
     open_page(page, month_url(next_month()))
     page.evaluate("window.__noReload = true")  # survives only if the page never reloads
 
@@ -88,40 +90,42 @@ def test_pick_a_range_and_book_it(page, db):
     day(page, next_month(3)).click()
     expect(day(page, next_month(3))).to_have_attribute("aria-pressed", "true")
     # The hover preview is client chrome: the range lights up, no request is made.
-    day(page, next_month(6)).hover()
-    for lit in (3, 4, 5, 6):
+    day(page, next_month(3 + STAY)).hover()
+    for lit in range(3, 4 + STAY):
         expect(band(page, next_month(lit))).to_have_class(HIGHLIGHT)
-    expect(band(page, next_month(7))).not_to_have_class(HIGHLIGHT)
+    expect(band(page, next_month(4 + STAY))).not_to_have_class(HIGHLIGHT)
     expect(band(page, next_month(2))).not_to_have_class(HIGHLIGHT)
     assert requests == []
 
     # Completing the pick asks the server once; it answers with the nights it spans.
-    day(page, next_month(6)).click()
-    expect(page.locator(f"#{ID}-summary")).to_contain_text("3 nights available")
+    day(page, next_month(3 + STAY)).click()
+    expect(page.locator(f"#{ID}-summary")).to_contain_text(f"{nights(STAY)} available")
     assert len(requests) == 1 and "/check?" in requests[0]
 
     fill(page, form)
     submit(page)
 
     expect(page.locator("#toasts")).to_contain_text("Booked")
-    assert stays(db) == [(next_month(3), next_month(6)), (next_month(10), next_month(13))]
-    for booked in (3, 4, 5):
+    assert stays(db) == [(next_month(3), next_month(3 + STAY)), (next_month(10), next_month(13))]
+    for booked in range(3, 3 + STAY):
         expect(day(page, next_month(booked))).to_be_disabled()
-    expect(day(page, next_month(6))).to_be_enabled()
+    expect(day(page, next_month(3 + STAY))).to_be_enabled()
     expect(page.locator(f"#{ID}-bookings li[id^='{ID}-booking-']")).to_have_count(2)
     expect(page.locator(f"#{ID}-summary-error")).to_have_count(0)
     assert page.evaluate("window.__noReload") is True
 
 
 def test_an_overlapping_range_is_rejected_inline(page, db):
-    book(db, next_month(10), next_month(13))
-    form = valid_form(db, next_month(8), next_month(14))
+    # A stay from the 10th to the (9 + STAY)th: a pick from the 9th to its check-out day
+    # crosses it in STAY nights (a pick of one night cannot: its night is free or not offered).
+    last = next_month(9 + STAY) if STAY > 1 else next_month(13)
+    book(db, next_month(10), last)
+    form = valid_form(db, next_month(9), next_month(9 + STAY))
     open_page(page, month_url(next_month()))
-
-    # The 14th is free, but 8..14 crosses the taken 10th to 12th.
-    day(page, next_month(8)).click()
-    day(page, next_month(14)).click()
     error = page.locator(f"#{ID}-summary-error")
+
+    day(page, next_month(9)).click()
+    day(page, next_month(9 + STAY)).click()
     expect(error).to_contain_text("overlap")
     fill(page, form)
     submit(page)
@@ -129,14 +133,15 @@ def test_an_overlapping_range_is_rejected_inline(page, db):
     expect(error).to_contain_text("overlap")
     assert count(db, TABLE) == 1
 
+    # A pick ending on the 21st, and a stay from the 20th booked meanwhile.
     # The server has the last word even when the pick is stale: the calendar follows the
     # database (live), but a pick checked before these nights were taken still says so.
-    day(page, next_month(19)).click()  # a completed pick: this starts a new one
+    day(page, next_month(21 - STAY)).click()  # after a completed pick: this starts a new one
     expect(error).to_be_hidden()  # the old verdict is about the old pick
-    day(page, next_month(22)).click()
-    expect(page.locator(f"#{ID}-summary")).to_contain_text("3 nights available")
+    day(page, next_month(21)).click()
+    expect(page.locator(f"#{ID}-summary")).to_contain_text(f"{nights(STAY)} available")
     book(db, next_month(20), next_month(23))
-    expect(day(page, next_month(20))).to_be_disabled()  # the stream's redraw
+    expect(day(page, next_month(22))).to_be_disabled()  # the stream's redraw
     submit(page)
     expect(error).to_contain_text("overlap")
     assert count(db, TABLE) == 2
@@ -149,15 +154,15 @@ def test_month_navigation(page, db):
     heading = page.locator(f"#{ID}-month")
     expect(heading).to_have_text(f"{next_month():%B %Y}")
 
-    # A pick may span months: start now, end after moving on.
-    day(page, next_month(28)).click()
+    # A pick may span months: start now (the month's last day), end after moving on.
+    first = later - timedelta(days=1)
+    day(page, first).click()
     page.click(f"#{ID}-next")
     expect(heading).to_have_text(f"{later:%B %Y}")
     expect(page).to_have_url(re.compile(rf"month={later:%Y-%m}"))
     expect(day(page, later.replace(day=5))).to_be_disabled()  # the server drew this month too
-    day(page, later.replace(day=2)).click()
-    nights = (later.replace(day=2) - next_month(28)).days
-    expect(page.locator(f"#{ID}-summary")).to_contain_text(f"{nights} nights available")
+    day(page, first + timedelta(days=STAY)).click()
+    expect(page.locator(f"#{ID}-summary")).to_contain_text(f"{nights(STAY)} available")
 
     page.click(f"#{ID}-prev")
     expect(heading).to_have_text(f"{next_month():%B %Y}")

@@ -15,10 +15,12 @@ from tests.browser.test_stays import HIGHLIGHT, band, day, fill, submit
 from tests.conftest import ready
 from tests.test_stays import (
     ID,
+    STAY,
     TABLE,
     book,
     month_url,
     next_month,
+    nights,
     valid_form,
 )
 
@@ -77,20 +79,21 @@ def still_live(page) -> None:
 
 def test_a_booking_in_one_browser_appears_in_the_other(page, other_page, db):
     place = where(db)
-    values = form(db, place, next_month(3), next_month(6))  # before the pages: its refs
+    values = form(db, place, next_month(3), next_month(3 + STAY))  # before the pages: its refs
     open_live(page, url(place, next_month()))
     open_live(other_page, url(place, next_month()))
-    expect_taken(page, [3, 4, 5], taken=False)
+    stay = list(range(3, 3 + STAY))
+    expect_taken(page, stay, taken=False)
 
     # Booked in the other browser: the nights are taken here, the list shows the stay.
     day(other_page, next_month(3)).click()
-    day(other_page, next_month(6)).click()
-    expect(other_page.locator(f"#{ID}-summary")).to_contain_text("3 nights available")
+    day(other_page, next_month(3 + STAY)).click()
+    expect(other_page.locator(f"#{ID}-summary")).to_contain_text(f"{nights(STAY)} available")
     fill(other_page, values)
     submit(other_page)
     expect(other_page.locator("#toasts")).to_contain_text("Booked")
-    expect_taken(page, [3, 4, 5])
-    expect_taken(page, [2, 6], taken=False)  # the check-out day is free again
+    expect_taken(page, stay)
+    expect_taken(page, [2, 3 + STAY], taken=False)  # the check-out day is free again
     rows = page.locator(f"#{ID}-bookings li")
     expect(rows).to_have_count(1)
     booking_id = rows.first.get_attribute("id").removeprefix(f"{ID}-booking-")
@@ -98,7 +101,7 @@ def test_a_booking_in_one_browser_appears_in_the_other(page, other_page, db):
     # Deleted there: free again here.
     other_page.click(f"#{ID}-delete-{booking_id}")
     other_page.locator(f"#{ID}-delete-dialog-{booking_id}").get_by_role("button", name="Delete").click()
-    expect_taken(page, [3, 4, 5], taken=False)
+    expect_taken(page, stay, taken=False)
     expect(page.locator(f"#{ID}-bookings-empty")).to_be_visible()
     still_live(page)
 
@@ -129,29 +132,31 @@ def test_a_redraw_keeps_the_pick_the_form_and_an_open_dialog(page, db):
     open_live(page, url(place, next_month()))
 
     # A half-made pick and typed text, then nights taken elsewhere inside the range.
+    short = min(STAY, 2)  # the nights of the pick: up to the new stay
+    end = 3 + short
     day(page, next_month(3)).click()
     fill(page, values)
-    book(db, next_month(5), next_month(7), **place)
-    # The new truth: the 6th is taken now, and the 5th can only end a stay ...
-    expect_taken(page, [6])
-    expect(day(page, next_month(6))).to_have_attribute("data-state", "taken")
-    expect(day(page, next_month(5))).to_have_attribute("data-state", "checkout")
+    book(db, next_month(end), next_month(end + 2), **place)
+    # The new truth: the next night is taken now, and the pick's end can only end a stay ...
+    expect_taken(page, [end + 1])
+    expect(day(page, next_month(end + 1))).to_have_attribute("data-state", "taken")
+    expect(day(page, next_month(end))).to_have_attribute("data-state", "checkout")
     # ... and the pick and the form are as they were.
     expect(day(page, next_month(3))).to_have_attribute("aria-pressed", "true")
-    day(page, next_month(4)).hover()
-    expect(band(page, next_month(4))).to_have_class(HIGHLIGHT)
+    day(page, next_month(end)).hover()  # not the start: the mouse is already there
+    expect(band(page, next_month(end - 1))).to_have_class(HIGHLIGHT)
     for name, value in values.items():
         control = page.locator(f"#{ID}-form-{name}")
         if control.count() and control.evaluate(
             "el => el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && el.type !== 'checkbox' && el.type !== 'hidden')"
         ):
             assert control.input_value() == value, name
-    # The pick goes on against the new truth: to the 5th (a check-out day now), and booked.
-    day(page, next_month(5)).click()
-    expect(page.locator(f"#{ID}-summary")).to_contain_text("2 nights available")
+    # The pick goes on against the new truth: to its end (a check-out day now), and booked.
+    day(page, next_month(end)).click()
+    expect(page.locator(f"#{ID}-summary")).to_contain_text(f"{nights(short)} available")
     submit(page)
     expect(page.locator("#toasts")).to_contain_text("Booked")
-    expect_taken(page, [3, 4])
+    expect_taken(page, list(range(3, end)))
 
     # A delete dialog left open stays open through a redraw, and still works.
     page.click(f"#{ID}-delete-{kept}")
