@@ -197,6 +197,20 @@ class StoreView:
         return [f for f in self.fields if not f.is_link]
 
     @property
+    def order_days(self) -> dict[str, int]:
+        """A day offset for each field in a `not_before` rule such that every end is a day
+        after its start (the longest chain of rules leading to it): sample rows whose
+        ordered fields all keep the store's rules, with room on either side."""
+        ordered = [f for f in self.fields if f.not_before]
+        days = {s.name.snake: 0 for f in ordered for s in f.not_before}
+        days.update({f.name.snake: 0 for f in ordered})
+        for _ in range(len(days)):     # relax the rules: a chain of n fields needs n rounds
+            for f in ordered:
+                for start in f.not_before:
+                    days[f.name.snake] = max(days[f.name.snake], days[start.name.snake] + 1)
+        return dict(sorted(days.items(), key=lambda item: (item[1], item[0])))
+
+    @property
     def links(self) -> list[FieldView]:
         return [f for f in self.fields if f.is_link]
 
