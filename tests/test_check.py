@@ -587,12 +587,13 @@ def test_a_render_time_rule_is_located_on_the_quick_path_too(tmp_path, write_spe
     from dsgen._errors import SpecError
     from dsgen._project import new_project
 
-    path = write_spec(RULE_STORES + "  table: {pattern: data-table, store: task, sort: -nope}\n")
+    path = write_spec(RULE_STORES + "  table: {pattern: data-table, store: task, "
+                      "columns: [title], editable: [due]}\n")
     with pytest.raises(SpecError) as info:
         new_project("rules", dest=tmp_path / "rules", spec_path=path, dry_run=True)
     [diagnostic] = info.value.diagnostics
-    assert diagnostic.path == "screens.table.sort"
-    assert (diagnostic.location.line, diagnostic.location.col) == (12, 51)
+    assert diagnostic.path == "screens.table.editable[0]"
+    assert (diagnostic.location.line, diagnostic.location.col) == (12, 74)  # at `due`
     assert not (tmp_path / "rules").exists()
 
 
@@ -643,6 +644,13 @@ screens:
           "give end a later default, 'now' or none)", None)],
         "  stay: {pattern: date-range, store: task, start: early, end: leaves}\n",
         id="date-range-fixed-defaults-out-of-order"),
+    pytest.param(
+        "  table: {pattern: data-table, store: task, columns: [title], sort: -spot}\n",
+        [(16, 63, "screens.table.sort", "'-spot' is not a sortable column of store 'task' "
+          "(expected one of title, created_at, updated_at, optionally prefixed with '-')",
+          None)],
+        "  table: {pattern: data-table, store: task, columns: [title], sort: -updated_at}\n",
+        id="data-table-sort-not-shown"),
 ])
 def test_pattern_hooks_refuse_what_the_app_cannot_serve(write_spec, screen, expected, good):
     diagnostics = check(write_spec, builtin_registry(), HOOK_STORES + screen)

@@ -68,3 +68,25 @@ def schema(db, screens):
             db.add_index(*btree(store.name.table, [sort, "id"]))
         for name in _filters(store, screen):
             db.add_index(*trigram(store.name.table, name))
+
+
+def check(screen, store):
+    """`sort` names a column the table can order by: a shown column (not a many-ref or a
+    json field) or created_at / updated_at, optionally prefixed with '-'. (The templates
+    keep the same rule as a backstop; `dsgen check` must see it too.)"""
+    from dsgen._model import FieldType
+
+    sort = screen.options.get("sort")
+    if sort is None or store is None:
+        return []
+    names = screen.options.get("columns")
+    shown = [store.field(str(n)) for n in names] if names is not None else \
+        store.fields[:DEFAULT_COLUMNS]
+    keys = [f.name.snake for f in shown if f is not None and f.type is not FieldType.JSON
+            and not (f.type is FieldType.REF and f.many)]
+    keys += [name for name in ("created_at", "updated_at") if name not in keys]
+    text = str(sort).strip()
+    if text.startswith("--") or text.lstrip("-") not in keys:
+        return [f"sort: '{sort}' is not a sortable column of store '{store.name.snake}' "
+                f"(expected one of {', '.join(keys)}, optionally prefixed with '-')"]
+    return []
