@@ -819,7 +819,7 @@ def test_a_write_through_one_process_reaches_a_stream_on_another(database_url, d
                         sql.Identifier(TABLE), sql.Identifier(LABEL)),
                     (across,)).fetchall()
                 text = stream.until(lambda t: str(created["id"]) in rows_in(t))
-            assert across in text
+            assert across in text  # the row shows its label
         finally:
             stop_server(two)
     finally:
