@@ -242,10 +242,28 @@ def make(db: psycopg.Connection[Any], table: str, /, **values: Any) -> str:
 
 
 def _when(value: Any) -> Any:
-    """A date or datetime value, given as one or as its ISO text."""
-    if not isinstance(value, str):
-        return value
-    return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    """A date or datetime value, given as one or as its ISO text (a naive time is UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def capacity(table: str) -> int | None:
+    """How many rows the sample factory can make before a unique column repeats a value
+    (a bounded int, an enum, a bool), or None when nothing bounds it."""
+    room: list[int] = []
+    for col in COLUMNS[table]:
+        if not col.unique or col.ref is not None:
+            continue
+        if col.type in ("int", "decimal", "float") and col.low is not None and col.high is not None:
+            room.append(int(col.high) - int(col.low) + 1)
+        elif col.type == "enum":
+            room.append(len(col.values))
+        elif col.type == "bool":
+            room.append(2)
+    return min(room) if room else None
 
 
 def make_many(db: psycopg.Connection[Any], table: str, rows: int, /) -> None:

@@ -321,6 +321,7 @@ def _products_rows(db: Any, labels: list[str]) -> None:
 def test_products_export_starts_no_formula_in_any_locale(raw: TestClient, db: Any) -> None:
     import csv
     import io
+    import re
 
     hostile = ["=1+1", "  =2+2", "+3", "-4", "@SUM(1)", "\t=5", "a;=HYPERLINK(\"x\")",
                "b, =6", "c;  +7"]
@@ -332,6 +333,8 @@ def test_products_export_starts_no_formula_in_any_locale(raw: TestClient, db: An
     for cell in cells:
         # Read as a spreadsheet may: split at ; or , (the locale's list separator).
         for part in cell.replace(",", ";").split(";"):
+            if re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", part):
+                continue  # a number (a negative one in a number column) is a value
             assert not part.strip().startswith(("=", "+", "-", "@")), cell
     assert sum("'" in cell for cell in cells) >= len(hostile)
 
@@ -482,14 +485,19 @@ def test_the_statement_timeout_cancels_a_slow_query(database_url: str) -> None:
 def test_exports_that_are_never_read_do_not_starve_the_pool(
     small_server: tuple[str, int], db: Any
 ) -> None:
-    from tests.conftest import COLUMNS, LABELS, make_many
+    from tests.conftest import COLUMNS, LABELS, capacity, make_many
 
     # About 1 MB of CSV (far more than the server's and client's socket buffers hold): rows
     # of the sample factory, more of them where the label is not a long text.
     table = "products"
     label = next((c for c in COLUMNS[table] if c.name == LABELS[table]), None)
     wide = label is not None and label.type in ("string", "text") and (label.high or 80) >= 80
-    make_many(db, table, 6000 if wide else 20000)
+    rows = 6000 if wide else 20000
+    room = capacity(table)
+    if room is not None and room < rows:
+        pytest.skip(f"a unique column of {table} holds {room} values: too few rows for an "
+                    "export that outlasts the socket buffers")
+    make_many(db, table, rows)
     baseline = min(timed_page(small_server, "/products") for _ in range(3))
     # More silent exports than the pool has connections.
     silent = [open_request(small_server, get("/products/export.csv")) for _ in range(5)]
