@@ -69,7 +69,11 @@ def expect_ids(page, db, where: str = "TRUE", params: tuple[Any, ...] = ()) -> N
 def save_label(page, record_id: str, text: str) -> None:
     """Rename a record through the UI of `page`."""
     page.locator(f"#tasks-row-{record_id}").click()
+    # Wait for this record's detail, as a person does: the pane's Edit button may still be
+    # the previous record's while the click's answer is on its way.
+    expect(page.locator("#tasks-show")).to_have_attribute("data-record", record_id)
     page.click("#tasks-edit")
+    expect(page.locator("#tasks-form")).to_be_visible()
     fill(page, {LABEL: label(TABLE, text)})
     page.locator("#tasks-form [type=submit]").click()
     expect(page.locator("#toasts")).to_contain_text("saved")
@@ -99,6 +103,7 @@ def test_a_change_in_one_browser_appears_in_the_other(page, other_page, db):
 
     # Deleted there: gone from the list here, and the detail says so.
     other_page.locator(f"#tasks-row-{middle}").click()
+    expect(other_page.locator("#tasks-show")).to_have_attribute("data-record", middle)
     other_page.click("#tasks-delete")
     other_page.locator("#tasks-delete-dialog").get_by_role("button", name="Delete").click()
     expect(page.locator(f"#tasks-item-{middle}")).to_have_count(0)
